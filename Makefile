@@ -1,0 +1,93 @@
+# Course commands. Quick start: `make lab` (JupyterLab on the labs) and `make test` (everything CI checks).
+# Every target sets up .venv first (idempotent): no other installation step is needed.
+
+SHELL := /bin/bash
+PYTHON_VERSION ?= 3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+SETUP_STAMP := $(VENV)/.setup-done
+LABS := $(sort $(wildcard lab[0-9]))
+NOTEBOOKS := $(sort $(wildcard lab[0-9]/notebooks/*.ipynb))
+KERNEL := text-recognizer
+# Real raw data beside the checkout is used when present (see README: "Data").
+export TEXT_RECOGNIZER_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED := 0
+
+.PHONY: setup lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
+        train-character train-digit evaluate benchmark clean-venv help
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: $(SETUP_STAMP)  ## Create .venv from the lock file and register its Jupyter kernel
+
+$(SETUP_STAMP): requirements/dev.txt shared/tools/register_kernel.py
+	@if command -v uv >/dev/null 2>&1; then \
+		uv venv --allow-existing --python $(PYTHON_VERSION) $(VENV) && \
+		VIRTUAL_ENV=$(VENV) uv pip sync requirements/dev.txt; \
+	else \
+		python$(PYTHON_VERSION) -m venv $(VENV) && \
+		$(PY) -m pip install --upgrade pip && \
+		$(PY) -m pip install -r requirements/dev.txt; \
+	fi
+	cd shared && ../$(PY) -m tools.register_kernel
+	touch $@
+
+lab: setup  ## Start JupyterLab at the repository root
+	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.root_dir=.
+
+test: lint check-labs test-shared test-labs test-notebooks  ## Everything CI checks
+
+lint: setup  ## Ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup  ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+labs: setup  ## Regenerate every labN/ copy of the code from shared/
+	cd shared && ../$(PY) -m tools.generate_labs
+
+check-labs: setup  ## Fail if a lab copy differs from what `make labs` writes
+	cd shared && ../$(PY) -m tools.generate_labs --check
+
+test-shared: setup  ## pytest on shared/ (library, training, tooling)
+	cd shared && ../$(BIN)/pytest -q
+
+test-labs: setup  ## pytest on each lab's own copy
+	@set -e; for lab in $(LABS); do echo "== $$lab"; (cd $$lab && ../$(BIN)/pytest -q text_recognizer training); done
+
+test-notebooks: setup  ## Run every lab notebook headlessly (papermill), then check its outputs (nbval)
+	@set -e; tmp=$$(mktemp -d); for nb in $(NOTEBOOKS); do \
+		echo "== papermill $$nb"; \
+		$(BIN)/papermill --no-progress-bar -k $(KERNEL) --cwd $$(dirname $$nb) $$nb $$tmp/$$(basename $$nb) >/dev/null; \
+	done; rm -rf $$tmp
+	$(BIN)/pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with nbval_sanitize.cfg \
+		--nbval-kernel-name $(KERNEL) $(NOTEBOOKS)
+
+notebooks: setup  ## Re-execute every lab notebook in place (what instructors commit)
+	@set -e; for nb in $(NOTEBOOKS); do echo "== $$nb"; \
+		$(BIN)/papermill --no-progress-bar -k $(KERNEL) --cwd $$(dirname $$nb) $$nb $$nb >/dev/null; done
+
+lock:  ## Recompile the pinned requirements from requirements/*.in
+	uv pip compile requirements/serve.in -o requirements/serve.txt --python-version $(PYTHON_VERSION)
+	uv pip compile requirements/dev.in -o requirements/dev.txt --python-version $(PYTHON_VERSION)
+
+train-character: setup  ## Reproduce the committed EMNIST character model
+	cd shared && ../$(PY) -m training.run_experiment --save training/experiments/emnist_character_cnn.json
+
+train-digit: setup  ## Reproduce the committed MNIST digit model
+	cd shared && ../$(PY) -m training.run_experiment --save training/experiments/mnist_digit_cnn.json
+
+evaluate: setup  ## Accuracy of the committed models on their held-out test sets
+	cd shared && ../$(PY) -m evaluation.evaluate_character_predictor --task character
+	cd shared && ../$(PY) -m evaluation.evaluate_character_predictor --task digit
+
+benchmark: setup  ## Prediction speed of the committed character model
+	cd shared && ../$(PY) -m evaluation.benchmark_character_predictor
+
+clean-venv:  ## Remove .venv
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Instructor tooling: not copied into the labs."""

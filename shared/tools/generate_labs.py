@@ -1,0 +1,181 @@
+"""Write each lab's copy of the course code from `shared/` and the manifest `shared/labs.toml`.
+
+    python -m tools.generate_labs          # (re)write lab1/ .. labN/
+    python -m tools.generate_labs --check  # exit 1 and name the files if a copy is out of date
+
+Lab N's copy holds the files introduced by labs 1..N. Each copy also gets `notebooks/text_recognizer` and
+`notebooks/training` links to its own code, so a notebook in `labN/notebooks/` imports lab N's code
+without any path set-up.
+"""
+
+import argparse
+import fnmatch
+import os
+import shutil
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+SHARED_DIR = Path(__file__).resolve().parents[1]
+REPO_DIR = SHARED_DIR.parent
+MANIFEST = "labs.toml"
+NOTEBOOK_LINKS = ("text_recognizer", "training")
+# Where generated code lives inside a lab; anything else there (README, notebooks) is written by hand.
+GENERATED_ROOTS = ("text_recognizer", "training", "evaluation", "conftest.py")
+# Files the generator neither writes nor deletes: run outputs and caches that are git-ignored.
+IGNORED = ("*/__pycache__/*", "*.pyc", "*/.pytest_cache/*", "*/.ipynb_checkpoints/*", "training/runs/*")
+NOT_FOR_LABS = ("tools/*", MANIFEST, *IGNORED)
+
+
+@dataclass(frozen=True)
+class Lab:
+    number: int
+    title: str
+    patterns: tuple[str, ...]
+
+
+class ManifestError(ValueError):
+    """The manifest and the files in shared/ disagree."""
+
+
+def read_manifest(shared_dir: Path = SHARED_DIR) -> list[Lab]:
+    with (shared_dir / MANIFEST).open("rb") as f:
+        content = tomllib.load(f)
+    labs = [Lab(entry["number"], entry["title"], tuple(entry["files"])) for entry in content["labs"]]
+    return sorted(labs, key=lambda lab: lab.number)
+
+
+def shared_files(shared_dir: Path = SHARED_DIR) -> list[str]:
+    """Every file under shared/ that belongs to some lab, as posix paths relative to shared/."""
+    files = []
+    for path in sorted(shared_dir.rglob("*")):
+        relative = path.relative_to(shared_dir).as_posix()
+        if path.is_file() and not _matches(relative, NOT_FOR_LABS):
+            files.append(relative)
+    return files
+
+
+def files_by_lab(labs: list[Lab], shared_dir: Path = SHARED_DIR) -> dict[int, list[str]]:
+    """Assign each file of shared/ to the one lab that introduces it; every file must have one."""
+    assigned: dict[int, list[str]] = {lab.number: [] for lab in labs}
+    unclaimed, claimed_twice = [], []
+    for relative in shared_files(shared_dir):
+        owners = [lab.number for lab in labs if _matches(relative, lab.patterns)]
+        if not owners:
+            unclaimed.append(relative)
+        elif len(owners) > 1:
+            claimed_twice.append(f"{relative} (labs {owners})")
+        else:
+            assigned[owners[0]].append(relative)
+    if unclaimed or claimed_twice:
+        raise ManifestError(
+            f"{MANIFEST} must place every file of shared/ in exactly one lab.\n"
+            + "".join(f"  not placed: {f}\n" for f in unclaimed)
+            + "".join(f"  placed twice: {f}\n" for f in claimed_twice)
+        )
+    for lab in labs:
+        for pattern in lab.patterns:
+            if not any(_matches(f, (pattern,)) for f in assigned[lab.number]):
+                raise ManifestError(f"{MANIFEST}: lab {lab.number}'s pattern {pattern!r} matches no file")
+    return assigned
+
+
+def expected_files(lab_number: int, labs: list[Lab], shared_dir: Path = SHARED_DIR) -> list[str]:
+    """The files of lab `lab_number`'s copy: those introduced by it and every earlier lab."""
+    assigned = files_by_lab(labs, shared_dir)
+    return sorted(f for number, files in assigned.items() if number <= lab_number for f in files)
+
+
+def lab_dirs(labs: list[Lab], repo_dir: Path) -> dict[int, Path]:
+    """The lab folders that exist: a lab's copy is generated only once its folder has been created."""
+    return {lab.number: repo_dir / f"lab{lab.number}" for lab in labs if (repo_dir / f"lab{lab.number}").is_dir()}
+
+
+def existing_generated(lab_dir: Path) -> list[str]:
+    files = []
+    for root in GENERATED_ROOTS:
+        path = lab_dir / root
+        candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        files += [p.relative_to(lab_dir).as_posix() for p in candidates]
+    return [f for f in files if not _matches(f, IGNORED)]
+
+
+def differences(lab_dir: Path, expected: list[str], shared_dir: Path = SHARED_DIR) -> list[str]:
+    """What `generate` would change in one lab folder, one line per file."""
+    problems = []
+    for relative in expected:
+        target = lab_dir / relative
+        if not target.is_file():
+            problems.append(f"missing   {lab_dir.name}/{relative}")
+        elif target.read_bytes() != (shared_dir / relative).read_bytes():
+            problems.append(f"differs   {lab_dir.name}/{relative}")
+    for relative in sorted(set(existing_generated(lab_dir)) - set(expected)):
+        problems.append(f"extra     {lab_dir.name}/{relative}")
+    for name in NOTEBOOK_LINKS:
+        link = lab_dir / "notebooks" / name
+        if not link.is_symlink() or os.readlink(link) != f"../{name}":
+            problems.append(f"link      {lab_dir.name}/notebooks/{name} should point to ../{name}")
+    return problems
+
+
+def generate(lab_dir: Path, expected: list[str], shared_dir: Path = SHARED_DIR) -> None:
+    """Make one lab folder's generated files exactly `expected` (copied from shared/) and add its links."""
+    for relative in sorted(set(existing_generated(lab_dir)) - set(expected)):
+        (lab_dir / relative).unlink()
+    for relative in expected:
+        target = lab_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_bytes() != (shared_dir / relative).read_bytes():
+            shutil.copyfile(shared_dir / relative, target)
+    for root in GENERATED_ROOTS:
+        _remove_empty_dirs(lab_dir / root)
+    (lab_dir / "notebooks").mkdir(exist_ok=True)
+    for name in NOTEBOOK_LINKS:
+        link = lab_dir / "notebooks" / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(f"../{name}")
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    if not root.is_dir():
+        return
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def _matches(relative: str, patterns) -> bool:
+    return any(fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(f"/{relative}", pattern)
+               for pattern in patterns)
+
+
+def main(argv: list[str] | None = None, shared_dir: Path = SHARED_DIR, repo_dir: Path = REPO_DIR) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="report differences instead of writing")
+    args = parser.parse_args(argv)
+    try:
+        labs = read_manifest(shared_dir)
+        dirs = lab_dirs(labs, repo_dir)
+        plans = {number: expected_files(number, labs, shared_dir) for number in dirs}
+    except ManifestError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if args.check:
+        problems = [line for number, d in dirs.items() for line in differences(d, plans[number], shared_dir)]
+        for line in problems:
+            print(line)
+        if problems:
+            print(f"\n{len(problems)} generated file(s) out of date: run `make labs`.", file=sys.stderr)
+            return 1
+        print(f"Lab copies up to date: {', '.join(d.name for d in dirs.values())}.")
+        return 0
+    for number, directory in dirs.items():
+        generate(directory, plans[number], shared_dir)
+        print(f"{directory.name}: {len(plans[number])} files from shared/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
