@@ -147,8 +147,9 @@ def _remove_empty_dirs(root: Path) -> None:
 
 
 def _matches(relative: str, patterns) -> bool:
-    return any(fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(f"/{relative}", pattern)
-               for pattern in patterns)
+    return any(
+        fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(f"/{relative}", pattern) for pattern in patterns
+    )
 
 
 def main(argv: list[str] | None = None, shared_dir: Path = SHARED_DIR, repo_dir: Path = REPO_DIR) -> int:

@@ -18,7 +18,8 @@ DISPLAY_NAME = "Python 3 (text-recognizer)"
 def main() -> int:
     subprocess.run(
         [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", NAME, "--display-name", DISPLAY_NAME],
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     spec_path = Path(sys.prefix) / "share" / "jupyter" / "kernels" / NAME / "kernel.json"
     spec = json.loads(spec_path.read_text())

@@ -59,10 +59,14 @@ class ExperimentConfig:
         unknown_train = set(raw.get("train_args", {})) - set(DEFAULT_TRAIN_ARGS)
         if unknown_train:
             raise ExperimentConfigError(
-                f"unknown train_args {sorted(unknown_train)}; known: {sorted(DEFAULT_TRAIN_ARGS)}")
+                f"unknown train_args {sorted(unknown_train)}; known: {sorted(DEFAULT_TRAIN_ARGS)}"
+            )
         config = cls(
-            dataset=raw["dataset"], model=raw["model"], network=raw["network"],
-            dataset_args=raw.get("dataset_args", {}), network_args=raw.get("network_args", {}),
+            dataset=raw["dataset"],
+            model=raw["model"],
+            network=raw["network"],
+            dataset_args=raw.get("dataset_args", {}),
+            network_args=raw.get("network_args", {}),
             train_args={**DEFAULT_TRAIN_ARGS, **raw.get("train_args", {})},
             seed=raw.get("seed", 0) if seed is None else seed,
             name=raw.get("name") or f"{raw['dataset']}-{raw['model']}-{raw['network']}",
@@ -85,7 +89,8 @@ class ExperimentConfig:
         datasets = available_datasets()
         if self.dataset not in datasets:
             raise ExperimentConfigError(
-                f"Unknown dataset {self.dataset!r}. Available datasets: {', '.join(sorted(datasets))}.")
+                f"Unknown dataset {self.dataset!r}. Available datasets: {', '.join(sorted(datasets))}."
+            )
         return datasets[self.dataset]
 
     @property
@@ -96,8 +101,13 @@ class ExperimentConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "dataset": self.dataset, "dataset_args": self.dataset_args, "model": self.model,
-            "network": self.network, "network_args": self.network_args, "train_args": self.train_args,
+            "name": self.name,
+            "dataset": self.dataset,
+            "dataset_args": self.dataset_args,
+            "model": self.model,
+            "network": self.network,
+            "network_args": self.network_args,
+            "train_args": self.train_args,
             "seed": self.seed,
         }
 

@@ -24,8 +24,9 @@ RUNS_DIR = Path(__file__).resolve().parent / "runs"
 logger = logging.getLogger("training")
 
 
-def run_experiment(config: ExperimentConfig, *, save: bool = False, runs_dir: Path = RUNS_DIR,
-                   verbose: int | str = "auto") -> dict[str, Any]:
+def run_experiment(
+    config: ExperimentConfig, *, save: bool = False, runs_dir: Path = RUNS_DIR, verbose: int | str = "auto"
+) -> dict[str, Any]:
     """Train and evaluate one experiment; return its test metrics."""
     import keras
     import tensorflow as tf
@@ -51,8 +52,11 @@ def run_experiment(config: ExperimentConfig, *, save: bool = False, runs_dir: Pa
     (run_dir / "config.json").write_text(json.dumps(config.as_dict(), indent=2) + "\n")
     callbacks = []
     if args["early_stopping_patience"]:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=args["early_stopping_patience"], restore_best_weights=True))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=args["early_stopping_patience"], restore_best_weights=True
+            )
+        )
 
     started = time.perf_counter()
     history = model.fit(train, validation, epochs=args["epochs"], callbacks=callbacks, verbose=verbose)
@@ -70,14 +74,17 @@ def run_experiment(config: ExperimentConfig, *, save: bool = False, runs_dir: Pa
 
     if save:
         destination = paths.ARTIFACTS_DIR / data.task
-        model.save(destination, extra_config={
-            "task": data.task,
-            "dataset": config.dataset,
-            "preprocessing": data.preprocessing,
-            "data_source": data.source_note,
-            "metrics": metrics,
-            "experiment": config.as_dict(),
-        })
+        model.save(
+            destination,
+            extra_config={
+                "task": data.task,
+                "dataset": config.dataset,
+                "preprocessing": data.preprocessing,
+                "data_source": data.source_note,
+                "metrics": metrics,
+                "experiment": config.as_dict(),
+            },
+        )
         print(f"Saved weights, ONNX and config to {destination}")
     return metrics
 

@@ -104,9 +104,7 @@ class BaseDataModule:
         for split in SPLITS:
             images, labels = self.split(split)
             counts = np.bincount(labels, minlength=self.num_classes)
-            lines.append(
-                f"  {split:<10} {len(images):>7} images; per class min {counts.min()}, max {counts.max()}"
-            )
+            lines.append(f"  {split:<10} {len(images):>7} images; per class min {counts.min()}, max {counts.max()}")
         if self.subsample_fraction is not None and self.subsample_fraction < 1:
             lines.append(f"  (train and validation subsampled to {self.subsample_fraction:.0%}, stratified)")
         return "\n".join(lines)

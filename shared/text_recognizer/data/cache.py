@@ -50,4 +50,4 @@ def write(path: Path, arrays: dict[str, np.ndarray], fingerprint: dict[str, Any]
 def read(path: Path) -> dict[str, np.ndarray]:
     """All arrays of a cache file, loaded into memory."""
     with h5py.File(path, "r") as f:
-        return {key: f[key][()] for key in f.keys()}
+        return {key: f[key][()] for key in f}

@@ -116,12 +116,14 @@ def fetch(name: str, filename: str, *, retries: int = 3, backoff_s: float = 1.0,
             f"gives no URL for it. Place the file in {paths.RAW_DATA_DIR / name} or set "
             f"{paths.MIRROR_ENV_VAR} to a folder holding {name}/{filename}."
         )
-    return download(metadata.files[filename], paths.RAW_DATA_DIR / name, retries=retries, backoff_s=backoff_s,
-                    timeout_s=timeout_s)
+    return download(
+        metadata.files[filename], paths.RAW_DATA_DIR / name, retries=retries, backoff_s=backoff_s, timeout_s=timeout_s
+    )
 
 
-def download(remote: RemoteFile, dest_dir: Path, *, retries: int = 3, backoff_s: float = 1.0,
-             timeout_s: float = 60.0) -> Path:
+def download(
+    remote: RemoteFile, dest_dir: Path, *, retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 60.0
+) -> Path:
     """Download `remote` into `dest_dir`, trying each URL with retries; verify its checksum."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     destination = dest_dir / remote.filename
@@ -142,7 +144,8 @@ def download(remote: RemoteFile, dest_dir: Path, *, retries: int = 3, backoff_s:
                 failures.append(f"{url}: {error}")
                 break
     raise DownloadError(
-        f"Could not download {remote.filename}:\n  " + "\n  ".join(failures)
+        f"Could not download {remote.filename}:\n  "
+        + "\n  ".join(failures)
         + f"\nCheck your connection, or download it by hand into {dest_dir} "
         f"(or into ${paths.MIRROR_ENV_VAR}/{dest_dir.name}/)."
     )
@@ -173,7 +176,7 @@ def _download_once(url: str, destination: Path, remote: RemoteFile, timeout_s: f
 def _stream(url: str, out, hasher, timeout_s: float, label: str) -> tuple[int, int | None]:
     """Copy the body at `url` into `out`, updating `hasher`; return bytes received and Content-Length."""
     try:
-        response = urllib.request.urlopen(url, timeout=timeout_s)  # noqa: S310 (URLs come from metadata.toml)
+        response = urllib.request.urlopen(url, timeout=timeout_s)
     except urllib.error.HTTPError as error:
         if error.code in TRANSIENT_HTTP_CODES:
             raise _TransientError(f"HTTP {error.code}") from error
@@ -196,4 +199,3 @@ def _stream(url: str, out, hasher, timeout_s: float, label: str) -> tuple[int, i
             except (http.client.IncompleteRead, TimeoutError, ConnectionError) as error:
                 raise _TransientError(f"connection broke after {received} bytes: {error!r}") from error
     return received, expected_size
-

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from text_recognizer.data import download
-from text_recognizer.data.cache import fingerprint_files
 from text_recognizer.data.base_data_module import BaseDataModule, main
+from text_recognizer.data.cache import fingerprint_files
 from text_recognizer.data.errors import DataFormatError
 from text_recognizer.data.idx import read_idx_images_and_labels
 from text_recognizer.data.splits import stratified_split
@@ -106,9 +106,12 @@ def upright(images: np.ndarray) -> np.ndarray:
 
 def _named_splits(x, y, train, validation, test) -> dict[str, np.ndarray]:
     return {
-        "x_train": x[train], "y_train": y[train],
-        "x_validation": x[validation], "y_validation": y[validation],
-        "x_test": x[test], "y_test": y[test],
+        "x_train": x[train],
+        "y_train": y[train],
+        "x_validation": x[validation],
+        "y_validation": y[validation],
+        "x_test": x[test],
+        "y_test": y[test],
     }
 
 

@@ -33,8 +33,13 @@ class MnistDataset(BaseDataModule):
     input_shape = metadata.INPUT_SHAPE
     preprocessing = "mnist"
 
-    def __init__(self, subsample_fraction: float | None = None, seed: int = 0, invert_probability: float = 0.0,
-                 max_shift: int = MAX_SHIFT) -> None:
+    def __init__(
+        self,
+        subsample_fraction: float | None = None,
+        seed: int = 0,
+        invert_probability: float = 0.0,
+        max_shift: int = MAX_SHIFT,
+    ) -> None:
         super().__init__(subsample_fraction=subsample_fraction, seed=seed)
         self.invert_probability = invert_probability
         self.max_shift = max_shift
@@ -44,8 +49,12 @@ class MnistDataset(BaseDataModule):
 
     def _fingerprint(self) -> dict:
         files = self._files()
-        return {"inputs": fingerprint_files(files), "version": PROCESSING_VERSION, "seed": SPLIT_SEED,
-                "note": "official MNIST; validation carved from the train split"}
+        return {
+            "inputs": fingerprint_files(files),
+            "version": PROCESSING_VERSION,
+            "seed": SPLIT_SEED,
+            "note": "official MNIST; validation carved from the train split",
+        }
 
     def _build_arrays(self) -> dict[str, np.ndarray]:
         train_images, train_labels, test_images, test_labels = self._files()
@@ -54,9 +63,12 @@ class MnistDataset(BaseDataModule):
         fraction = VALIDATION_SIZE / len(y_train)
         train, validation = stratified_split(y_train, (1 - fraction, fraction), SPLIT_SEED)
         return {
-            "x_train": x_train[train], "y_train": y_train[train],
-            "x_validation": x_train[validation], "y_validation": y_train[validation],
-            "x_test": x_test, "y_test": y_test,
+            "x_train": x_train[train],
+            "y_train": y_train[train],
+            "x_validation": x_train[validation],
+            "y_validation": y_train[validation],
+            "x_test": x_test,
+            "y_test": y_test,
         }
 
     def augment_batch(self, images, labels):

@@ -55,11 +55,21 @@ class BaseModel:
         optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
         self.network.compile(optimizer=optimizer, loss=self.loss(), metrics=self.metrics())
 
-    def fit(self, train_dataset, validation_dataset=None, epochs: int = 10, callbacks: list | None = None,
-            verbose: int | str = "auto") -> keras.callbacks.History:
+    def fit(
+        self,
+        train_dataset,
+        validation_dataset=None,
+        epochs: int = 10,
+        callbacks: list | None = None,
+        verbose: int | str = "auto",
+    ) -> keras.callbacks.History:
         """Train on batched (uint8 images, labels) datasets."""
         return self.network.fit(
-            train_dataset, validation_data=validation_dataset, epochs=epochs, callbacks=callbacks, verbose=verbose,
+            train_dataset,
+            validation_data=validation_dataset,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=verbose,
             shuffle=False,  # the tf.data pipeline shuffles
         )
 

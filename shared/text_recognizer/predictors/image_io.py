@@ -52,7 +52,8 @@ def _open(stream, label: str, max_pixels: int) -> np.ndarray:
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageError(
-                    f"{label}: {width}x{height} is larger than the {max_pixels:,} pixels allowed; resize it first")
+                    f"{label}: {width}x{height} is larger than the {max_pixels:,} pixels allowed; resize it first"
+                )
             image.load()
             return _check_size(_pil_to_greyscale(image), max_pixels)
     except UnidentifiedImageError as error:
@@ -82,7 +83,7 @@ def _array_to_greyscale(array: np.ndarray) -> np.ndarray:
         else:
             return _pil_to_greyscale(Image.fromarray(_to_uint8(array), "RGBA" if array.shape[-1] == 4 else "RGB"))
     if array.ndim != 2:
-        raise ImageError(f"expected an image array of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {array.shape}")
+        raise ImageError(f"expected an image array of shape (H, W), (H, W, 1|3|4), got {array.shape}")
     return _to_uint8(array)
 
 

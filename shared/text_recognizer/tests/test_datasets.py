@@ -127,8 +127,9 @@ def test_mnist_splits_and_inversion_augmentation(data_dirs):
     raw = data_dirs / "raw" / "mnist"
     labels = np.repeat(np.arange(10, dtype=np.uint8), 600)
     images = np.zeros((len(labels), 28, 28), dtype=np.uint8)
-    for name, array in zip(mnist.FILES["train"] + mnist.FILES["test"], (images, labels, images[:100], labels[:100]),
-                           strict=True):
+    for name, array in zip(
+        mnist.FILES["train"] + mnist.FILES["test"], (images, labels, images[:100], labels[:100]), strict=True
+    ):
         write_idx(raw / name, array)
     data = MnistDataset(invert_probability=1.0, max_shift=0)
     data.setup()

@@ -3,6 +3,7 @@
 import hashlib
 import http.server
 import threading
+from typing import ClassVar
 
 import pytest
 
@@ -11,12 +12,13 @@ from text_recognizer.data import download
 from text_recognizer.data.errors import ChecksumMismatchError, DownloadError, MissingDataError
 
 PAYLOAD = b"handwriting " * 5000
+PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         type(self).requests.append(self.path)
         if self.path.startswith("/truncated"):
             self.send_response(200)
@@ -45,7 +47,7 @@ def server():
     httpd.shutdown()
 
 
-def remote(*urls, digest=hashlib.sha256(PAYLOAD).hexdigest()):
+def remote(*urls, digest=PAYLOAD_SHA256):
     return download.RemoteFile("file.bin", tuple(urls), "sha256", digest)
 
 
@@ -104,9 +106,9 @@ def test_lookup_prefers_raw_dir_then_mirror(data_dirs):
 
 def test_fetch_downloads_when_not_local(data_dirs, server):
     raw, _ = data_dirs
-    digest = hashlib.sha256(PAYLOAD).hexdigest()
     (raw / "toy" / "metadata.toml").write_text(
-        f'[[files]]\nfilename = "b.bin"\nurls = ["{server}/ok"]\nchecksum = {{ algorithm = "sha256", digest = "{digest}" }}\n'
+        f'[[files]]\nfilename = "b.bin"\nurls = ["{server}/ok"]\n'
+        f'checksum = {{ algorithm = "sha256", digest = "{PAYLOAD_SHA256}" }}\n'
     )
     assert download.fetch("toy", "b.bin").read_bytes() == PAYLOAD
 

@@ -21,5 +21,5 @@ def test_mlp_arguments_shape_the_network():
 
 
 def test_unknown_network_lists_the_choices():
-    with pytest.raises(ValueError, match="Available networks: .*character_cnn.*lenet.*mlp"):
+    with pytest.raises(ValueError, match=r"Available networks: .*character_cnn.*lenet.*mlp"):
         networks.get("resnet9000")

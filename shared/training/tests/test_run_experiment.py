@@ -43,9 +43,11 @@ def toy_registry(tmp_path, monkeypatch):
 
 
 TOY_CONFIG = {
-    "dataset": "ToyDataset", "model": "CharacterModel", "network": "mlp",
-    "network_args": {"layer_size": 64, "num_layers": 1}, "train_args": {"epochs": 3, "batch_size": 32,
-                                                                         "learning_rate": 0.01},
+    "dataset": "ToyDataset",
+    "model": "CharacterModel",
+    "network": "mlp",
+    "network_args": {"layer_size": 64, "num_layers": 1},
+    "train_args": {"epochs": 3, "batch_size": 32, "learning_rate": 0.01},
 }
 
 
@@ -54,8 +56,7 @@ def test_training_learns_saves_and_exports(toy_registry):
     metrics = run_experiment.run_experiment(config, save=True, runs_dir=toy_registry / "runs", verbose=0)
     assert metrics["test_accuracy"] > 0.9
     (run_dir,) = (toy_registry / "runs").iterdir()
-    assert {p.name for p in run_dir.iterdir()} == {"config.json", "history.json", "metrics.json",
-                                                     "learning_curves.png"}
+    assert {p.name for p in run_dir.iterdir()} == {"config.json", "history.json", "metrics.json", "learning_curves.png"}
     assert len(json.loads((run_dir / "history.json").read_text())["loss"]) == 3
 
     saved = toy_registry / "artifacts" / "toy"
@@ -87,8 +88,10 @@ def test_training_is_deterministic_for_a_seed(toy_registry):
         ('{"dataset": "EmnistDataset", "model": "Nope", "network": "mlp"}', "Unknown model 'Nope'"),
         ('{"dataset": "EmnistDataset", "model": "CharacterModel", "network": "nope"}', "Unknown network 'nope'"),
         ('{"dataset": "EmnistDataset", "model": "CharacterModel", "network": "mlp", "epochs": 3}', "unknown config"),
-        ('{"dataset": "EmnistDataset", "model": "CharacterModel", "network": "mlp", "train_args": {"epoch": 3}}',
-         "unknown train_args"),
+        (
+            '{"dataset": "EmnistDataset", "model": "CharacterModel", "network": "mlp", "train_args": {"epoch": 3}}',
+            "unknown train_args",
+        ),
         ("missing.json", "does not exist"),
     ],
 )

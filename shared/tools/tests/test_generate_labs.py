@@ -1,0 +1,124 @@
+"""The lab generator on a small shared/ tree that the tests write, and the real repository's labs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools import generate_labs
+
+MANIFEST = """
+[[labs]]
+number = 1
+title = "one"
+files = ["conftest.py", "text_recognizer/__init__.py", "text_recognizer/a.py"]
+
+[[labs]]
+number = 2
+title = "two"
+files = ["text_recognizer/b/*"]
+"""
+
+
+@pytest.fixture
+def tree(tmp_path):
+    shared = tmp_path / "shared"
+    for relative, text in {
+        "conftest.py": "",
+        "text_recognizer/__init__.py": "",
+        "text_recognizer/a.py": "A = 1\n",
+        "text_recognizer/b/__init__.py": "",
+        "text_recognizer/b/c.py": "C = 3\n",
+        "tools/gen.py": "",
+    }.items():
+        (shared / relative).parent.mkdir(parents=True, exist_ok=True)
+        (shared / relative).write_text(text)
+    (shared / "labs.toml").write_text(MANIFEST)
+    (tmp_path / "lab1").mkdir()
+    (tmp_path / "lab2").mkdir()
+    return tmp_path
+
+
+def run(tree, *args):
+    return generate_labs.main(list(args), shared_dir=tree / "shared", repo_dir=tree)
+
+
+def test_generate_writes_cumulative_copies_and_links(tree):
+    assert run(tree) == 0
+    assert (tree / "lab1/text_recognizer/a.py").read_text() == "A = 1\n"
+    assert not (tree / "lab1/text_recognizer/b").exists(), "lab 1 holds no lab-2 file"
+    assert (tree / "lab2/text_recognizer/b/c.py").exists() and (tree / "lab2/text_recognizer/a.py").exists()
+    assert not (tree / "lab2/tools").exists(), "instructor tooling is never copied"
+    assert os.readlink(tree / "lab1/notebooks/text_recognizer") == "../text_recognizer"
+    assert run(tree, "--check") == 0
+
+
+def test_check_names_changed_missing_and_extra_files(tree, capsys):
+    run(tree)
+    (tree / "shared/text_recognizer/a.py").write_text("A = 2\n")
+    (tree / "lab2/text_recognizer/b/c.py").unlink()
+    (tree / "lab1/text_recognizer/stale.py").write_text("")
+    capsys.readouterr()
+    assert run(tree, "--check") == 1
+    out = capsys.readouterr().out
+    assert "differs   lab1/text_recognizer/a.py" in out
+    assert "missing   lab2/text_recognizer/b/c.py" in out
+    assert "extra     lab1/text_recognizer/stale.py" in out
+    assert run(tree) == 0 and run(tree, "--check") == 0
+    assert not (tree / "lab1/text_recognizer/stale.py").exists()
+
+
+def test_every_file_must_be_placed_once(tree, capsys):
+    (tree / "shared/text_recognizer/orphan.py").write_text("")
+    assert run(tree, "--check") == 1
+    assert "not placed: text_recognizer/orphan.py" in capsys.readouterr().err
+
+
+def test_run_outputs_and_caches_are_left_alone(tree):
+    run(tree)
+    cache = tree / "lab1/text_recognizer/__pycache__/a.cpython-311.pyc"
+    cache.parent.mkdir()
+    cache.write_bytes(b"")
+    assert run(tree, "--check") == 0
+    run(tree)
+    assert cache.exists()
+
+
+REPO = Path(generate_labs.REPO_DIR)
+LABS = sorted(p for p in REPO.glob("lab[0-9]") if p.is_dir())
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[p.name for p in LABS])
+def test_a_notebook_folder_imports_its_own_labs_code(lab):
+    code = "import text_recognizer, training; print(text_recognizer.__file__); print(training.__file__)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=lab / "notebooks",
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    for line in result.stdout.split():
+        assert Path(line).resolve().is_relative_to(lab.resolve()), f"{line} is not {lab.name}'s copy"
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[p.name for p in LABS])
+def test_run_experiment_inside_a_lab_uses_its_copy(lab):
+    code = "import training.run_experiment as r, text_recognizer as t; print(r.__file__); print(t.__file__)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=lab,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    for line in result.stdout.split():
+        assert Path(line).resolve().is_relative_to(lab.resolve())
+
+
+def test_lab_copies_are_in_sync_with_shared():
+    assert generate_labs.main(["--check"]) == 0
