@@ -2,8 +2,8 @@
 
 EMNIST was made from NIST scans by cropping to the character, centring it in a square and resizing it
 with bicubic interpolation: the ink spans about 24 of 28 pixels inside a 2-pixel black border. MNIST
-fitted each digit into a 20x20 box and placed its centre of mass at the centre of a 28x28 frame. Reproducing the right recipe is most of what makes a model
-trained on those sets read other people's images.
+fitted each digit into a 20x20 box and placed its centre of mass at the centre of a 28x28 frame.
+Reproducing the right recipe is most of what makes a model trained on those sets read other people's images.
 """
 
 import numpy as np
