@@ -7,13 +7,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 SETUP_STAMP := $(VENV)/.setup-done
-LABS := $(sort $(wildcard lab[0-9]))
-NOTEBOOKS := $(sort $(wildcard lab[0-9]/notebooks/*.ipynb))
+LABS := $(sort $(wildcard lab[0-9]*))
+NOTEBOOKS := $(sort $(wildcard lab[0-9]*/notebooks/*.ipynb))
 KERNEL := text-recognizer
 # Real raw data beside the checkout is used when present (see README: "Data").
 export TEXT_RECOGNIZER_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
+# Committed notebook outputs are made on the course's CI data (the EMNIST test split alone, see README).
+# Where other data is used (the full EMNIST download), run with NBVAL=--nbval-lax: cells still execute
+# headlessly, but their outputs are not compared.
+NBVAL ?= --nbval
 
 .PHONY: setup lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
         train-character train-digit evaluate benchmark clean-venv help
@@ -61,11 +65,11 @@ test-labs: setup  ## pytest on each lab's own copy
 	@set -e; for lab in $(LABS); do echo "== $$lab"; (cd $$lab && ../$(BIN)/pytest -q text_recognizer training); done
 
 test-notebooks: setup  ## Run every lab notebook headlessly (papermill), then check its outputs (nbval)
-	@set -e; tmp=$$(mktemp -d); for nb in $(NOTEBOOKS); do \
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; for nb in $(NOTEBOOKS); do \
 		echo "== papermill $$nb"; \
 		$(BIN)/papermill --no-progress-bar -k $(KERNEL) --cwd $$(dirname $$nb) $$nb $$tmp/$$(basename $$nb) >/dev/null; \
-	done; rm -rf $$tmp
-	$(BIN)/pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with nbval_sanitize.cfg \
+	done
+	$(BIN)/pytest -q -p no:cacheprovider $(NBVAL) --nbval-sanitize-with nbval_sanitize.cfg \
 		--nbval-kernel-name $(KERNEL) $(NOTEBOOKS)
 
 notebooks: setup  ## Re-execute every lab notebook in place (what instructors commit)

@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     images, labels = data.split("test")
     predictor = predictor_class()
     print(f"{dataset_class.__name__} test split: {len(labels)} images. {data.source_note}")
+    trained_on = predictor.model.config.get("data_source")
+    if trained_on != data.source_note:
+        print(
+            f"WARNING: the model was trained on other splits ({trained_on!r}): this test split may overlap its "
+            "training data, so the accuracy below can be inflated. Retrain on these splits to compare."
+        )
 
     results = {}
     started = time.perf_counter()

@@ -12,9 +12,9 @@ import sys
 
 import numpy as np
 
+from text_recognizer.model_files import ModelFilesError
 from text_recognizer.predictors import available_tasks
 from text_recognizer.predictors.image_io import ImageError
-from text_recognizer.predictors.inference import ModelFilesError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         predictor = tasks[args.task]()
-    except ModelFilesError as error:
+    except (ModelFilesError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

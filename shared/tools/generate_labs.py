@@ -47,21 +47,30 @@ def read_manifest(shared_dir: Path = SHARED_DIR) -> list[Lab]:
 
 
 def shared_files(shared_dir: Path = SHARED_DIR) -> list[str]:
-    """Every file under shared/ that belongs to some lab, as posix paths relative to shared/."""
+    """Every file under shared/ that belongs to some lab, as posix paths relative to shared/.
+
+    Hidden files (editor and OS droppings, temporary files of interrupted writes) are skipped.
+    """
     files = []
     for path in sorted(shared_dir.rglob("*")):
         relative = path.relative_to(shared_dir).as_posix()
-        if path.is_file() and not _matches(relative, NOT_FOR_LABS):
+        hidden = any(part.startswith(".") for part in path.relative_to(shared_dir).parts)
+        if path.is_file() and not hidden and not _matches(relative, NOT_FOR_LABS):
             files.append(relative)
     return files
 
 
 def files_by_lab(labs: list[Lab], shared_dir: Path = SHARED_DIR) -> dict[int, list[str]]:
-    """Assign each file of shared/ to the one lab that introduces it; every file must have one."""
+    """Assign each file of shared/ to the one lab that introduces it; every file must have one.
+
+    A file named exactly by a lab wins over glob patterns of other labs, so a later lab can add a file to
+    a folder that an earlier lab claims with `folder/*`.
+    """
     assigned: dict[int, list[str]] = {lab.number: [] for lab in labs}
     unclaimed, claimed_twice = [], []
     for relative in shared_files(shared_dir):
-        owners = [lab.number for lab in labs if _matches(relative, lab.patterns)]
+        owners = [lab.number for lab in labs if relative in lab.patterns]
+        owners = owners or [lab.number for lab in labs if any(glob_match(relative, p) for p in lab.patterns)]
         if not owners:
             unclaimed.append(relative)
         elif len(owners) > 1:
@@ -76,7 +85,7 @@ def files_by_lab(labs: list[Lab], shared_dir: Path = SHARED_DIR) -> dict[int, li
         )
     for lab in labs:
         for pattern in lab.patterns:
-            if not any(_matches(f, (pattern,)) for f in assigned[lab.number]):
+            if not any(glob_match(f, pattern) for f in assigned[lab.number]):
                 raise ManifestError(f"{MANIFEST}: lab {lab.number}'s pattern {pattern!r} matches no file")
     return assigned
 
@@ -146,7 +155,21 @@ def _remove_empty_dirs(root: Path) -> None:
             path.rmdir()
 
 
+def glob_match(relative: str, pattern: str) -> bool:
+    """Match a posix path against a manifest pattern: `*` stays within a folder, `**` spans any depth."""
+    return _match_parts(relative.split("/"), pattern.split("/"))
+
+
+def _match_parts(parts: list[str], pattern: list[str]) -> bool:
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_match_parts(parts[i:], pattern[1:]) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _match_parts(parts[1:], pattern[1:])
+
+
 def _matches(relative: str, patterns) -> bool:
+    """Ignore-list matching, where `*` may span folders."""
     return any(
         fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(f"/{relative}", pattern) for pattern in patterns
     )

@@ -75,14 +75,16 @@ class ExperimentConfig:
         return config
 
     def validate(self) -> None:
+        """Check every name and argument now, not after minutes of data preparation."""
         from text_recognizer import models, networks
 
         try:
-            networks.get(self.network)
+            network_fn = networks.get(self.network)
             models.get(self.model)
         except ValueError as error:
             raise ExperimentConfigError(str(error)) from error
-        self.dataset_class  # noqa: B018 (raises a clear error for an unknown name)
+        _check_arguments(f"network {self.network!r}", network_fn, self.network_args, ("input_shape", "output_shape"))
+        _check_arguments(f"dataset {self.dataset!r}", self.dataset_class, self.dataset_args, ("seed",))
 
     @property
     def dataset_class(self) -> type:
@@ -110,6 +112,18 @@ class ExperimentConfig:
             "train_args": self.train_args,
             "seed": self.seed,
         }
+
+
+def _check_arguments(what: str, target, arguments: dict[str, Any], reserved: tuple[str, ...]) -> None:
+    """Refuse arguments that `target` does not take, or that the experiment sets itself."""
+    taken = [name for name in reserved if name in arguments]
+    if taken:
+        raise ExperimentConfigError(f"{what}: {', '.join(taken)} is set by the experiment, not in its arguments")
+    try:
+        inspect.signature(target).bind_partial(*[None] * len(reserved), **arguments)
+    except TypeError as error:
+        accepted = [p for p in inspect.signature(target).parameters if p not in reserved]
+        raise ExperimentConfigError(f"{what}: {error}; it accepts {accepted}") from error
 
 
 def available_datasets() -> dict[str, type]:

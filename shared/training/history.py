@@ -10,14 +10,17 @@ def write_history(history: dict[str, list[float]], path: Path) -> None:
 
 def plot_learning_curves(history: dict[str, list[float]], path: Path | None = None, title: str = ""):
     """Loss and every metric per epoch, train and validation side by side; saved if `path` is given."""
-    import matplotlib
+    if path is None:
+        import matplotlib.pyplot as plt
 
-    if path is not None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+        figure = plt.figure(figsize=(5 * len(_metric_names(history)), 3.5))
+    else:  # draw off-screen without switching the process's backend (notebooks keep theirs)
+        from matplotlib.figure import Figure
 
-    names = [k for k in history if not k.startswith("val_") and k not in {"learning_rate"}]
-    figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5), squeeze=False)
+        figure = Figure(figsize=(5 * len(_metric_names(history)), 3.5))
+
+    names = _metric_names(history)
+    axes = figure.subplots(1, len(names), squeeze=False)
     for axis, name in zip(axes[0], names, strict=True):
         epochs = range(1, len(history[name]) + 1)
         axis.plot(epochs, history[name], marker="o", label="train")
@@ -30,5 +33,8 @@ def plot_learning_curves(history: dict[str, list[float]], path: Path | None = No
     figure.tight_layout()
     if path is not None:
         figure.savefig(path, dpi=100)
-        plt.close(figure)
     return figure
+
+
+def _metric_names(history: dict[str, list[float]]) -> list[str]:
+    return [k for k in history if not k.startswith("val_") and k != "learning_rate"]

@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     except ExperimentConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    run_experiment(config, save=args.save)
+    # A progress bar per step suits a terminal; logs and notebooks get one line per epoch.
+    run_experiment(config, save=args.save, verbose=1 if sys.stdout.isatty() else 2)
     return 0
 
 

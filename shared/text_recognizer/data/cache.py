@@ -42,6 +42,7 @@ def write(path: Path, arrays: dict[str, np.ndarray], fingerprint: dict[str, Any]
             for key, array in arrays.items():
                 f.create_dataset(key, data=array, compression="lzf")
             f.attrs["fingerprint"] = _canonical(fingerprint)
+        Path(tmp_name).chmod(0o644)
         Path(tmp_name).replace(path)
     finally:
         Path(tmp_name).unlink(missing_ok=True)

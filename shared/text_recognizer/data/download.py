@@ -124,10 +124,17 @@ def fetch(name: str, filename: str, *, retries: int = 3, backoff_s: float = 1.0,
 def download(
     remote: RemoteFile, dest_dir: Path, *, retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 60.0
 ) -> Path:
-    """Download `remote` into `dest_dir`, trying each URL with retries; verify its checksum."""
+    """Download `remote` into `dest_dir`: each URL in turn, each tried up to `retries` times.
+
+    Transient failures (connection errors, timeouts, truncated bodies, 5xx) are retried with exponential
+    backoff; a checksum mismatch moves on to the next URL. If every URL fails, the error lists why.
+    """
+    if retries < 1:
+        raise ValueError(f"retries must be at least 1, got {retries}")
     dest_dir.mkdir(parents=True, exist_ok=True)
     destination = dest_dir / remote.filename
-    failures = []
+    failures: list[str] = []
+    mismatches: list[ChecksumMismatchError] = []
     for url in remote.urls:
         for attempt in range(1, retries + 1):
             try:
@@ -137,12 +144,15 @@ def download(
                 logger.warning("Download failed, %s", failures[-1])
                 if attempt < retries:
                     time.sleep(backoff_s * 2 ** (attempt - 1))
-            except urllib.error.HTTPError as error:
-                failures.append(f"{url}: HTTP {error.code}")
+            except ChecksumMismatchError as error:
+                mismatches.append(error)
+                failures.append(f"{url}: checksum mismatch")
                 break
             except (urllib.error.URLError, ValueError) as error:
                 failures.append(f"{url}: {error}")
                 break
+    if mismatches:
+        raise ChecksumMismatchError("\n".join(str(error) for error in mismatches))
     raise DownloadError(
         f"Could not download {remote.filename}:\n  "
         + "\n  ".join(failures)
@@ -167,6 +177,7 @@ def _download_once(url: str, destination: Path, remote: RemoteFile, timeout_s: f
                 f"but metadata.toml expects {remote.digest}. The download was discarded. "
                 "Try again later or another mirror; if the source changed on purpose, update metadata.toml."
             )
+        tmp_path.chmod(0o644)
         tmp_path.replace(destination)
         return destination
     finally:
@@ -182,9 +193,11 @@ def _stream(url: str, out, hasher, timeout_s: float, label: str) -> tuple[int, i
             raise _TransientError(f"HTTP {error.code}") from error
         raise
     except urllib.error.URLError as error:
-        if isinstance(error.reason, (TimeoutError, ConnectionError)):
+        if isinstance(error.reason, OSError):
             raise _TransientError(str(error.reason)) from error
         raise
+    except (OSError, http.client.HTTPException) as error:
+        raise _TransientError(f"connection failed: {error!r}") from error
     with response:
         length = response.headers.get("Content-Length")
         expected_size = int(length) if length is not None else None
@@ -196,6 +209,6 @@ def _stream(url: str, out, hasher, timeout_s: float, label: str) -> tuple[int, i
                     hasher.update(chunk)
                     received += len(chunk)
                     bar.update(len(chunk))
-            except (http.client.IncompleteRead, TimeoutError, ConnectionError) as error:
+            except (http.client.HTTPException, OSError) as error:
                 raise _TransientError(f"connection broke after {received} bytes: {error!r}") from error
     return received, expected_size

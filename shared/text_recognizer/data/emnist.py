@@ -12,6 +12,7 @@ fixed): results measured that way are not comparable with published EMNIST resul
 import io
 import logging
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,6 @@ class EmnistDataset(BaseDataModule):
         note = CARVED_NOTE if kind == "idx-test-only" else f"official EMNIST ByClass ({kind} files)"
         return {
             "kind": kind,
-            "files": [str(f) for f in files],
             "inputs": fingerprint_files(files),
             "version": PROCESSING_VERSION,
             "seed": SPLIT_SEED,
@@ -82,7 +82,6 @@ class EmnistDataset(BaseDataModule):
             x_train, y_train = read_idx_images_and_labels(files[0], files[1], metadata.NUM_CLASSES)
             x_test, y_test = read_idx_images_and_labels(files[2], files[3], metadata.NUM_CLASSES)
         else:
-            logger.warning("EMNIST: %s", CARVED_NOTE)
             x_all, y_all = read_idx_images_and_labels(files[0], files[1], metadata.NUM_CLASSES)
             train, validation, test = stratified_split(y_all, CARVED_FRACTIONS, SPLIT_SEED)
             x_all = upright(x_all)
@@ -121,19 +120,18 @@ def read_matlab_zip(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np
 
     try:
         with zipfile.ZipFile(path) as archive, archive.open(MAT_MEMBER) as member:
-            content = loadmat(io.BytesIO(member.read()))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+            dataset = loadmat(io.BytesIO(member.read()))["dataset"]
+        result = []
+        for split in ("train", "test"):
+            images = dataset[split][0, 0]["images"][0, 0].reshape(-1, 28, 28).astype(np.uint8)
+            labels = dataset[split][0, 0]["labels"][0, 0].reshape(-1).astype(np.uint8)
+            if len(images) != len(labels) or labels.max(initial=0) >= metadata.NUM_CLASSES:
+                raise ValueError(f"the {split} split has inconsistent images and labels")
+            result.append((images, labels))
+    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, OSError, zlib.error) as error:
         raise DataFormatError(
             f"{path}: not the official EMNIST matlab.zip with {MAT_MEMBER} ({error}). Delete it and fetch it again."
         ) from error
-    dataset = content["dataset"]
-    result = []
-    for split in ("train", "test"):
-        images = dataset[split][0, 0]["images"][0, 0].reshape(-1, 28, 28).astype(np.uint8)
-        labels = dataset[split][0, 0]["labels"][0, 0].reshape(-1).astype(np.uint8)
-        if len(images) != len(labels) or labels.max(initial=0) >= metadata.NUM_CLASSES:
-            raise DataFormatError(f"{path}: the {split} split has inconsistent images and labels.")
-        result.append((images, labels))
     return result[0], result[1]
 
 

@@ -1,6 +1,6 @@
 """MNIST handwritten digits (LeCun, Cortes, Burges): 60,000 train and 10,000 test images.
 
-Validation is a stratified 5,000 of the official train split; test is the official test split.
+Validation is a stratified ~5,000 (4,994) of the official train split; test is the official test split.
 `invert_probability` inverts that share of training images on the fly (different ones every epoch),
 so that a model reads dark-on-light digits as well as MNIST's light-on-dark ones.
 """
@@ -72,18 +72,28 @@ class MnistDataset(BaseDataModule):
         }
 
     def augment_batch(self, images, labels):
-        """Random shifts of up to `max_shift` pixels and random inversion, on uint8 batches."""
+        """Per-image random shifts of up to `max_shift` pixels and random inversion, on uint8 batches."""
         import tensorflow as tf
 
         if self.max_shift:
-            size = tf.shape(images)
-            padded = tf.pad(images, [[0, 0], [self.max_shift] * 2, [self.max_shift] * 2])
-            offsets = tf.random.uniform([2], 0, 2 * self.max_shift + 1, dtype=tf.int32)
-            images = tf.slice(padded, [0, offsets[0], offsets[1]], size)
+            images = random_shift(images, self.max_shift)
         if self.invert_probability:
             flip = tf.random.uniform([tf.shape(images)[0], 1, 1]) < self.invert_probability
             images = tf.where(flip, 255 - images, images)
         return images, labels
+
+
+def random_shift(images, max_shift: int):
+    """Shift each image of a (batch, height, width) tensor by its own random offset, filling with 0."""
+    import tensorflow as tf
+
+    batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
+    padded = tf.pad(images, [[0, 0], [max_shift, max_shift], [max_shift, max_shift]])
+    offsets = tf.random.uniform([batch, 2], 0, 2 * max_shift + 1, dtype=tf.int32)
+    rows = offsets[:, :1] + tf.range(height)[None, :]
+    cols = offsets[:, 1:] + tf.range(width)[None, :]
+    shifted = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(shifted, cols, axis=2, batch_dims=1)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Seeded, stratified splits: every class keeps its share in every split."""
+"""Seeded, stratified splits: each class is split in the same proportions (rounded down per class)."""
 
 from collections.abc import Sequence
 
@@ -8,8 +8,9 @@ import numpy as np
 def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
     """Split indices of `labels` into parts of the given fractions, class by class.
 
-    Fractions must sum to 1. Rounding leftovers go to the first part. Each part's indices are sorted,
-    so the result depends only on the labels, the fractions and the seed.
+    Fractions must sum to 1. Each class contributes floor(fraction * count) to every later part and its
+    leftovers to the first part, so a class rarer than 1/fraction may be absent from a small part. The seed
+    fixes the result; each part's indices come sorted.
     """
     if not np.isclose(sum(fractions), 1.0) or min(fractions) < 0:
         raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")

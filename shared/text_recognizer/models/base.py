@@ -1,8 +1,8 @@
 """The base model: owns a Keras network, fits it on tf.data pipelines, evaluates, saves and loads it."""
 
-import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,10 +12,14 @@ import keras
 import numpy as np
 
 from text_recognizer import networks
-
-WEIGHTS_FILENAME = "model.weights.h5"
-ONNX_FILENAME = "model.onnx"
-CONFIG_FILENAME = "config.json"
+from text_recognizer.model_files import (
+    CONFIG_FILENAME,
+    ONNX_FILENAME,
+    WEIGHTS_FILENAME,
+    read_config,
+    sha256,
+    verified_path,
+)
 
 
 class BaseModel:
@@ -99,15 +103,17 @@ class BaseModel:
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        self.network.save_weights(staging / WEIGHTS_FILENAME)
-        self.export_onnx(staging / ONNX_FILENAME)
-        config = {**self.config(), **(extra_config or {})}
-        config["sha256"] = {name: _sha256(staging / name) for name in (WEIGHTS_FILENAME, ONNX_FILENAME)}
-        (staging / CONFIG_FILENAME).write_text(json.dumps(config, indent=2) + "\n")
-        directory.mkdir(exist_ok=True)
-        for name in (WEIGHTS_FILENAME, ONNX_FILENAME, CONFIG_FILENAME):
-            os.replace(staging / name, directory / name)
-        staging.rmdir()
+        try:
+            self.network.save_weights(staging / WEIGHTS_FILENAME)
+            self.export_onnx(staging / ONNX_FILENAME)
+            config = {**self.config(), **(extra_config or {})}
+            config["sha256"] = {name: sha256(staging / name) for name in (WEIGHTS_FILENAME, ONNX_FILENAME)}
+            (staging / CONFIG_FILENAME).write_text(json.dumps(config, indent=2) + "\n")
+            directory.mkdir(exist_ok=True)
+            for name in (WEIGHTS_FILENAME, ONNX_FILENAME, CONFIG_FILENAME):
+                os.replace(staging / name, directory / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return directory
 
     def export_onnx(self, path: Path) -> None:
@@ -117,12 +123,8 @@ class BaseModel:
 
     @classmethod
     def load(cls, directory: Path) -> "BaseModel":
-        """Rebuild a saved model from its config and weights."""
-        config = json.loads((Path(directory) / CONFIG_FILENAME).read_text())
+        """Rebuild a saved model from its config and checksum-verified weights."""
+        config = read_config(directory)
         model = cls(config["network"], config["input_shape"], config["mapping"], config["network_args"])
-        model.network.load_weights(Path(directory) / WEIGHTS_FILENAME)
+        model.network.load_weights(verified_path(directory, WEIGHTS_FILENAME, config))
         return model
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

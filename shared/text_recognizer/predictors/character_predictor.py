@@ -32,8 +32,9 @@ class CharacterPredictor:
 
     def predict_batch(self, images: Sequence[ImageInput]) -> list[tuple[str, float]]:
         """Predictions for many images, run through the model in batches."""
-        inputs = np.stack([self.preprocess(image) for image in images]) if len(images) else np.zeros((0, 28, 28))
-        return self.predict_preprocessed(inputs)
+        if not len(images):
+            return []
+        return self.predict_preprocessed(np.stack([self.preprocess(image) for image in images]))
 
     def predict_preprocessed(self, inputs: np.ndarray) -> list[tuple[str, float]]:
         """Predictions for images already shaped like the training data (N, 28, 28) uint8."""

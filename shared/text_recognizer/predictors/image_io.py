@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # a 6,000 x 6,000 photo fits; decompression bombs do not
 MIN_SIDE = 2
@@ -24,7 +24,7 @@ def load_greyscale(source: ImageInput, max_pixels: int = MAX_PIXELS) -> np.ndarr
     if isinstance(source, np.ndarray):
         return _check_size(_array_to_greyscale(source), max_pixels)
     if isinstance(source, Image.Image):
-        return _check_size(_pil_to_greyscale(source), max_pixels)
+        return _decode(source, "the PIL image", max_pixels)
     if isinstance(source, (str, Path)):
         return _open_path(Path(source), max_pixels)
     raise ImageError(f"expected a path, a PIL image or a numpy array, got {type(source).__name__}")
@@ -42,28 +42,39 @@ def _open_path(path: Path, max_pixels: int) -> np.ndarray:
         raise ImageError(f"{path}: no such file")
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, not an image file")
-    with path.open("rb") as f:
-        return _open(f, str(path), max_pixels)
+    try:
+        with path.open("rb") as f:
+            return _open(f, str(path), max_pixels)
+    except OSError as error:
+        raise ImageError(f"{path}: cannot be read ({error.strerror or error})") from error
 
 
 def _open(stream, label: str, max_pixels: int) -> np.ndarray:
     try:
-        with Image.open(stream) as image:
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageError(
-                    f"{label}: {width}x{height} is larger than the {max_pixels:,} pixels allowed; resize it first"
-                )
-            image.load()
-            return _check_size(_pil_to_greyscale(image), max_pixels)
+        image = Image.open(stream)
     except UnidentifiedImageError as error:
-        raise ImageError(f"{label}: not an image file PIL can read (PNG, JPEG, BMP, GIF, TIFF, WebP...)") from error
+        raise ImageError(
+            f"{label}: not an image PIL can read (PNG, JPEG, BMP, GIF, TIFF, WebP...), or its header is corrupt"
+        ) from error
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"{label}: too many pixels ({error})") from error
+    with image:
+        return _decode(image, label, max_pixels)
+
+
+def _decode(image: Image.Image, label: str, max_pixels: int) -> np.ndarray:
+    """Check the declared size before decoding pixels, then decode, upright by EXIF, to greyscale."""
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageError(f"{label}: {width}x{height} is larger than the {max_pixels:,} pixels allowed; resize it first")
+    try:
+        image.load()
+        grey = _pil_to_greyscale(ImageOps.exif_transpose(image))
     except Image.DecompressionBombError as error:
         raise ImageError(f"{label}: too many pixels ({error})") from error
     except (OSError, SyntaxError, ValueError) as error:
-        if isinstance(error, ImageError):
-            raise
         raise ImageError(f"{label}: the image is corrupt or truncated ({error})") from error
+    return _check_size(grey, max_pixels)
 
 
 def _pil_to_greyscale(image: Image.Image) -> np.ndarray:

@@ -1,55 +1,24 @@
 """Run a committed model: ONNX Runtime when available, the Keras network as a fallback.
 
-A model folder holds `config.json` (network, mapping, preprocessing, sha256 of each file), `model.onnx`
-and `model.weights.h5`. Each file is checked against its recorded sha256 before it is used.
+Each model file is checked against the sha256 recorded in its config.json before it is used.
 """
 
-import hashlib
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from text_recognizer import paths
-
-CONFIG_FILENAME = "config.json"
-ONNX_FILENAME = "model.onnx"
-WEIGHTS_FILENAME = "model.weights.h5"
-
-
-class ModelFilesError(RuntimeError):
-    """A model folder is missing, incomplete or does not match its recorded checksums."""
+from text_recognizer.model_files import (
+    ONNX_FILENAME,
+    WEIGHTS_FILENAME,
+    read_config,
+    verified_path,
+)
 
 
 def artifact_dir(task: str) -> Path:
     return paths.ARTIFACTS_DIR / task
-
-
-def read_config(directory: Path) -> dict[str, Any]:
-    path = Path(directory) / CONFIG_FILENAME
-    if not path.is_file():
-        raise ModelFilesError(
-            f"{path} is missing: no trained model here. Train one with "
-            "`python -m training.run_experiment --save <config>` or restore the committed files with git."
-        )
-    return json.loads(path.read_text())
-
-
-def verify(directory: Path, filename: str, config: dict[str, Any]) -> Path:
-    """Return the path of a model file after checking its sha256 against config.json."""
-    path = Path(directory) / filename
-    if not path.is_file():
-        raise ModelFilesError(f"{path} is missing; restore it with git or retrain the model.")
-    expected = config.get("sha256", {}).get(filename)
-    actual = hashlib.sha256(path.read_bytes()).hexdigest()
-    if expected != actual:
-        raise ModelFilesError(
-            f"{path} has sha256 {actual} but config.json records {expected}: the file is corrupt or from "
-            "another training run. Restore it with `git checkout -- <path>` or retrain with --save."
-        )
-    return path
 
 
 class InferenceModel:
@@ -66,8 +35,19 @@ class InferenceModel:
         else:
             raise ValueError(f"unknown backend {self.backend!r}; use 'onnxruntime' or 'keras'")
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.config["input_shape"])
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        return self._run(np.ascontiguousarray(images, dtype=np.uint8))
+        """Probabilities for uint8 images of shape (N, *input_shape)."""
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"expected uint8 images of shape (N, {', '.join(map(str, self.input_shape))}), "
+                f"got {images.dtype} {images.shape}: preprocess them first"
+            )
+        return self._run(np.ascontiguousarray(images))
 
     def _onnx_runner(self):
         import onnxruntime as ort
@@ -75,7 +55,7 @@ class InferenceModel:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         session = ort.InferenceSession(
-            str(verify(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
+            str(verified_path(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
         )
         input_name = session.get_inputs()[0].name
         return lambda images: session.run(None, {input_name: images})[0]
@@ -87,7 +67,7 @@ class InferenceModel:
         network = networks.get(config["network"])(
             tuple(config["input_shape"]), (len(config["mapping"]),), **config["network_args"]
         )
-        network.load_weights(verify(self.directory, WEIGHTS_FILENAME, config))
+        network.load_weights(verified_path(self.directory, WEIGHTS_FILENAME, config))
         return lambda images: np.asarray(network(images, training=False))
 
 

@@ -136,3 +136,14 @@ def test_mnist_splits_and_inversion_augmentation(data_dirs):
     assert len(data.split("validation")[1]) == 5000 - 5000 % 10 or abs(len(data.split("validation")[1]) - 5000) < 10
     batch, _ = next(iter(data.tf_dataset("train", 8, augment=True)))
     assert (batch.numpy() == 255).all(), "every image inverted with probability 1"
+
+
+def test_random_shift_moves_each_image_by_its_own_offset():
+    import tensorflow as tf
+
+    images = np.zeros((64, 28, 28), dtype=np.uint8)
+    images[:, 14, 14] = 255
+    shifted = mnist.random_shift(tf.constant(images), max_shift=2).numpy()
+    positions = {tuple(np.argwhere(image == 255)[0]) for image in shifted}
+    assert shifted.shape == images.shape and (shifted == 255).sum() == 64
+    assert len(positions) > 5 and all(abs(r - 14) <= 2 and abs(c - 14) <= 2 for r, c in positions)

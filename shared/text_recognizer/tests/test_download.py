@@ -26,6 +26,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(PAYLOAD[:1000])
             return
+        if self.path.startswith("/hang-up"):
+            self.close_connection = True
+            self.connection.close()
+            return
+        if self.path.startswith("/other"):
+            self.send_response(200)
+            self.send_header("Content-Length", "9")
+            self.end_headers()
+            self.wfile.write(b"different")
+            return
         if self.path.startswith("/missing"):
             self.send_error(404)
             return
@@ -72,6 +82,26 @@ def test_truncated_download_is_retried_then_fails_cleanly(server, tmp_path):
         download.download(remote(f"{server}/truncated"), tmp_path, retries=2, backoff_s=0)
     assert _Handler.requests == ["/truncated", "/truncated"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_connection_closed_before_headers_is_retried(server, tmp_path):
+    _Handler.requests.clear()
+    with pytest.raises(DownloadError, match="connection failed"):
+        download.download(remote(f"{server}/hang-up"), tmp_path, retries=2, backoff_s=0)
+    assert _Handler.requests == ["/hang-up", "/hang-up"]
+
+
+def test_checksum_mismatch_tries_the_next_url(server, tmp_path):
+    first = download.RemoteFile("file.bin", (f"{server}/other", f"{server}/ok"), "sha256", PAYLOAD_SHA256)
+    assert download.download(first, tmp_path).read_bytes() == PAYLOAD
+    with pytest.raises(ChecksumMismatchError) as error:
+        download.download(remote(f"{server}/other", f"{server}/ok", digest="0" * 64), tmp_path)
+    assert str(error.value).count("metadata.toml expects") == 2, "both URLs were tried"
+
+
+def test_retries_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match="at least 1"):
+        download.download(remote("http://127.0.0.1:9/x"), tmp_path, retries=0)
 
 
 def test_falls_back_to_the_next_url(server, tmp_path):

@@ -29,7 +29,7 @@ def write_digit(path, inverted=False):
 def test_json_lines_for_good_and_bad_images(tmp_path):
     good = write_digit(tmp_path / "one.png")
     inverted = write_digit(tmp_path / "one-inverted.jpg", inverted=True)
-    corrupt = tmp_path / "corrupt.png"
+    corrupt = tmp_path / "scan.png"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n broken")
     result = run_cli("--task", "digit", "--json", good, str(tmp_path / "absent.png"), str(corrupt), inverted)
     assert result.returncode == 1
@@ -37,7 +37,8 @@ def test_json_lines_for_good_and_bad_images(tmp_path):
     assert [r["image"] for r in records] == [good, str(tmp_path / "absent.png"), str(corrupt), inverted]
     assert records[0]["text"] == records[3]["text"] == "1"
     assert 0 < records[0]["confidence"] <= 1
-    assert "no such file" in records[1]["error"] and "corrupt" in records[2]["error"]
+    assert "no such file" in records[1]["error"]
+    assert "not an image PIL can read" in records[2]["error"] and "header is corrupt" in records[2]["error"]
     assert "no such file" in result.stderr
 
 

@@ -1,6 +1,7 @@
 """Predictor preprocessing: any size, aspect ratio and polarity in; EMNIST- or MNIST-like 28x28 out."""
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -107,7 +108,7 @@ def test_corrupt_truncated_and_non_image_files(tmp_path):
     (tmp_path / "notes.txt").write_text("not an image")
     for name, message in (
         ("truncated.png", "corrupt or truncated"),
-        ("notes.txt", "not an image file"),
+        ("notes.txt", "not an image PIL can read"),
         ("absent.png", "no such file"),
     ):
         with pytest.raises(ImageError, match=message):
@@ -124,3 +125,29 @@ def test_huge_image_is_refused_before_decoding():
 def test_unsupported_type():
     with pytest.raises(ImageError, match="expected a path"):
         load_greyscale(42)
+
+
+def test_exif_orientation_is_applied():
+    tall = Image.fromarray(glyph(height=60, width=20))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: viewers turn it 90 degrees clockwise
+    buffer = io.BytesIO()
+    tall.save(buffer, "JPEG", exif=exif)
+    assert decode_bytes(buffer.getvalue()).shape == (20, 60)
+
+
+def test_lazily_opened_truncated_pil_image():
+    png = encode(Image.fromarray(glyph()))
+    lazy = Image.open(io.BytesIO(png[: len(png) // 2]))
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        load_greyscale(lazy)
+
+
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "secret.png"
+    path.write_bytes(encode(Image.fromarray(glyph())))
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        pytest.skip("running as a user who can read any file")
+    with pytest.raises(ImageError, match="cannot be read"):
+        load_greyscale(path)

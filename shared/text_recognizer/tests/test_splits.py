@@ -38,6 +38,10 @@ def test_subsample_keeps_class_proportions_and_every_class():
     assert np.array_equal(kept, stratified_subsample(LABELS, 0.1, seed=0))
 
 
-def test_subsample_is_not_the_first_rows():
+def test_subsample_is_random_within_each_class():
+    first_rows = np.concatenate(
+        [np.flatnonzero(label == LABELS)[: round(0.5 * count)] for label, count in enumerate(np.bincount(LABELS))]
+    )
     kept = stratified_subsample(LABELS, 0.5, seed=0)
-    assert set(np.unique(LABELS[kept])) == set(range(5))
+    assert len(kept) == len(first_rows) and not np.array_equal(np.sort(first_rows), kept)
+    assert not np.array_equal(kept, stratified_subsample(LABELS, 0.5, seed=1))

@@ -93,6 +93,18 @@ def test_training_is_deterministic_for_a_seed(toy_registry):
             "unknown train_args",
         ),
         ("missing.json", "does not exist"),
+        (
+            '{"dataset": "EmnistDataset", "model": "CharacterModel", "network": "mlp", "network_args": {"layers": 2}}',
+            "network 'mlp': got an unexpected keyword argument 'layers'",
+        ),
+        (
+            '{"dataset": "EmnistDataset", "model": "CharacterModel", "network": "mlp", "dataset_args": {"seed": 2}}',
+            "seed is set by the experiment",
+        ),
+        (
+            '{"dataset": "EmnistDataset", "model": "CharacterModel", "network": "mlp", "dataset_args": {"frac": 1}}',
+            "dataset 'EmnistDataset'",
+        ),
     ],
 )
 def test_bad_configs_get_clear_errors(text, message):
