@@ -15,9 +15,7 @@ def image_input(input_shape: tuple[int, ...]) -> tuple[keras.KerasTensor, keras.
     return inputs, x
 
 
-def conv_bn_relu(
-    x: keras.KerasTensor, filters: int, kernel_size: int = 3, momentum: float = 0.99
-) -> keras.KerasTensor:
+def conv_bn_relu(x: keras.KerasTensor, filters: int, kernel_size: int = 3, momentum: float = 0.99) -> keras.KerasTensor:
     """3x3 convolution without bias, batch normalization, ReLU."""
     x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization(momentum=momentum)(x)
