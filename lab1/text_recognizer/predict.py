@@ -10,8 +10,6 @@ import argparse
 import json
 import sys
 
-import numpy as np
-
 from text_recognizer.model_files import ModelFilesError
 from text_recognizer.predictors import available_tasks
 from text_recognizer.predictors.image_io import ImageError
@@ -39,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         except ImageError as error:
             failures[image] = str(error)
             print(f"error: {error}", file=sys.stderr)
-    predictions = dict(zip(readable, predictor.predict_preprocessed(np.stack(inputs)) if inputs else [], strict=True))
+    predictions = dict(zip(readable, predictor.predict_preprocessed(inputs) if inputs else [], strict=True))
 
     for image in args.images:
         if image in failures:

@@ -17,7 +17,7 @@ DEFAULT_TRAIN_ARGS = {
     "early_stopping_patience": 0,
     "augment": False,
 }
-KNOWN_KEYS = {"name", "dataset", "dataset_args", "model", "network", "network_args", "train_args", "seed"}
+KNOWN_KEYS = {"name", "dataset", "dataset_args", "model", "network", "network_args", "train_args", "seed", "artifact"}
 REQUIRED_KEYS = ("dataset", "model", "network")
 
 
@@ -35,6 +35,7 @@ class ExperimentConfig:
     train_args: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     name: str = ""
+    artifact: str | None = None  # where --save writes under text_recognizer/artifacts/; the dataset's task if unset
 
     @classmethod
     def parse(cls, text_or_path: str, seed: int | None = None) -> "ExperimentConfig":
@@ -70,6 +71,7 @@ class ExperimentConfig:
             train_args={**DEFAULT_TRAIN_ARGS, **raw.get("train_args", {})},
             seed=raw.get("seed", 0) if seed is None else seed,
             name=raw.get("name") or f"{raw['dataset']}-{raw['model']}-{raw['network']}",
+            artifact=raw.get("artifact"),
         )
         config.validate()
         return config
@@ -111,6 +113,7 @@ class ExperimentConfig:
             "network_args": self.network_args,
             "train_args": self.train_args,
             "seed": self.seed,
+            "artifact": self.artifact,
         }
 
 
@@ -120,7 +123,7 @@ def _check_arguments(what: str, target, arguments: dict[str, Any], reserved: tup
     if taken:
         raise ExperimentConfigError(f"{what}: {', '.join(taken)} is set by the experiment, not in its arguments")
     try:
-        inspect.signature(target).bind_partial(*[None] * len(reserved), **arguments)
+        inspect.signature(target).bind_partial(**dict.fromkeys(reserved), **arguments)
     except TypeError as error:
         accepted = [p for p in inspect.signature(target).parameters if p not in reserved]
         raise ExperimentConfigError(f"{what}: {error}; it accepts {accepted}") from error

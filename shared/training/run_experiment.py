@@ -50,7 +50,7 @@ def run_experiment(
     run_dir = runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.name}"
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(config.as_dict(), indent=2) + "\n")
-    callbacks = []
+    callbacks = model.callbacks(data)
     if args["early_stopping_patience"]:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -62,8 +62,10 @@ def run_experiment(
     history = model.fit(train, validation, epochs=args["epochs"], callbacks=callbacks, verbose=verbose)
     training_seconds = time.perf_counter() - started
 
-    metrics = {f"test_{k}": v for k, v in model.evaluate(data.tf_dataset("test", args["eval_batch_size"])).items()}
-    metrics |= {f"validation_{k}": v for k, v in model.evaluate(validation).items()}
+    metrics = {}
+    for split, dataset in (("test", data.tf_dataset("test", args["eval_batch_size"])), ("validation", validation)):
+        metrics |= {f"{split}_{k}": v for k, v in model.evaluate(dataset).items()}
+        metrics |= {f"{split}_{k}": v for k, v in model.evaluation_metrics(data, split).items()}
     metrics["training_seconds"] = round(training_seconds, 1)
     metrics["epochs_run"] = len(history.history["loss"])
     write_history(history.history, run_dir / "history.json")
@@ -73,7 +75,7 @@ def run_experiment(
     print(f"Run written to {run_dir}")
 
     if save:
-        destination = paths.ARTIFACTS_DIR / data.task
+        destination = paths.ARTIFACTS_DIR / (config.artifact or data.task)
         model.save(
             destination,
             extra_config={

@@ -40,13 +40,25 @@ class BaseModel:
         self.network_args = dict(network_args or {})
         self.input_shape = tuple(input_shape)
         self.mapping = tuple(mapping)
-        self.network = networks.get(network)(self.input_shape, (len(self.mapping),), **self.network_args)
+        self.network = networks.get(network)(self.input_shape, self.output_shape(), **self.network_args)
+
+    def output_shape(self) -> tuple[int, ...]:
+        """What the network outputs per image: one probability per class by default."""
+        return (len(self.mapping),)
 
     def loss(self) -> keras.losses.Loss:
         raise NotImplementedError
 
     def metrics(self) -> list:
         return []
+
+    def callbacks(self, data) -> list:
+        """Extra Keras callbacks for training on `data` (a data module)."""
+        return []
+
+    def evaluation_metrics(self, data, split: str) -> dict[str, float]:
+        """Metrics beyond Keras's own (CER for line models) on one split of `data`."""
+        return {}
 
     def compile(self, learning_rate: float = 1e-3, total_steps: int | None = None, weight_decay: float = 1e-4) -> None:
         """AdamW; with `total_steps`, a short linear warm-up then cosine decay to zero."""
@@ -91,6 +103,7 @@ class BaseModel:
             "network": self.network_name,
             "network_args": self.network_args,
             "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape()),
             "mapping": list(self.mapping),
         }
 

@@ -25,8 +25,8 @@ def line_cnn_lstm_ctc(
     inputs = keras.Input(shape=(height, None), dtype="uint8", name="image")
     x = layers.Rescaling(1.0 / 255)(inputs)
     x = layers.Reshape((height, -1, 1))(x)
-    x = conv_bn_relu(x, filters, momentum=0.9)
-    x = layers.MaxPooling2D((2, 2))(x)
+    # Full resolution is where convolutions cost most on a CPU: the first layer strides over it.
+    x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
     x = conv_bn_relu(x, filters, momentum=0.9)
     x = layers.MaxPooling2D((2, 2))(x)
     x = conv_bn_relu(x, 2 * filters, momentum=0.9)

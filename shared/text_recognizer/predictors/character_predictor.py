@@ -36,8 +36,9 @@ class CharacterPredictor:
             return []
         return self.predict_preprocessed(np.stack([self.preprocess(image) for image in images]))
 
-    def predict_preprocessed(self, inputs: np.ndarray) -> list[tuple[str, float]]:
-        """Predictions for images already shaped like the training data (N, 28, 28) uint8."""
+    def predict_preprocessed(self, inputs: np.ndarray | Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """Predictions for images already shaped like the training data: (N, 28, 28) uint8 or a list of them."""
+        inputs = np.asarray(inputs)
         results = []
         for start in range(0, len(inputs), BATCH_SIZE):
             probabilities = self.model(inputs[start : start + BATCH_SIZE])
