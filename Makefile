@@ -20,7 +20,7 @@ export PYTHONHASHSEED := 0
 NBVAL ?= --nbval
 
 .PHONY: setup lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
-        train-character train-digit evaluate benchmark clean-venv help
+        train-character train-digit train-line evaluate benchmark clean-venv help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -86,12 +86,17 @@ train-character: setup  ## Reproduce the committed EMNIST character model
 train-digit: setup  ## Reproduce the committed MNIST digit model
 	cd shared && ../$(PY) -m training.run_experiment --save training/experiments/mnist_digit_cnn.json
 
+train-line: setup  ## Reproduce the committed EMNIST Lines CTC model
+	cd shared && ../$(PY) -m training.run_experiment --save training/experiments/emnist_lines_ctc.json
+
 evaluate: setup  ## Accuracy of the committed models on their held-out test sets
 	cd shared && ../$(PY) -m evaluation.evaluate_character_predictor --task character
 	cd shared && ../$(PY) -m evaluation.evaluate_character_predictor --task digit
+	cd shared && ../$(PY) -m evaluation.evaluate_line_predictor
 
-benchmark: setup  ## Prediction speed of the committed character model
+benchmark: setup  ## Prediction speed of the committed character and line models
 	cd shared && ../$(PY) -m evaluation.benchmark_character_predictor
+	cd shared && ../$(PY) -m evaluation.benchmark_line_predictor
 
 clean-venv:  ## Remove .venv
 	rm -rf $(VENV)
