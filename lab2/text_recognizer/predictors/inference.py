@@ -55,6 +55,8 @@ class InferenceModel:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # A server runs one request per thread and one worker per core: one thread per inference there.
+        options.intra_op_num_threads = int(os.environ.get("TEXT_RECOGNIZER_THREADS", "0"))  # 0: one per core
         session = ort.InferenceSession(
             str(verified_path(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
         )

@@ -35,17 +35,18 @@ class InferenceModel:
         else:
             raise ValueError(f"unknown backend {self.backend!r}; use 'onnxruntime' or 'keras'")
 
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.config["input_shape"])
-
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities for uint8 images of shape (N, *input_shape)."""
+        """Probabilities for a batch of uint8 images shaped as the model takes them."""
         images = np.asarray(images)
-        if images.dtype != np.uint8 or images.shape[1:] != self.input_shape:
+        accepted = len(images.shape) == len(self.input_shape) + 1 and all(
+            expected is None or expected == actual
+            for expected, actual in zip(self.input_shape, images.shape[1:], strict=False)
+        )
+        if images.dtype != np.uint8 or not accepted:
+            expected = ", ".join("any" if d is None else str(d) for d in self.input_shape)
             raise ValueError(
-                f"expected uint8 images of shape (N, {', '.join(map(str, self.input_shape))}), "
-                f"got {images.dtype} {images.shape}: preprocess them first"
+                f"expected uint8 images of shape (N, {expected}), got {images.dtype} {images.shape}: "
+                "preprocess them first"
             )
         return self._run(np.ascontiguousarray(images))
 
@@ -54,20 +55,26 @@ class InferenceModel:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # A server runs one request per thread and one worker per core: one thread per inference there.
+        options.intra_op_num_threads = int(os.environ.get("TEXT_RECOGNIZER_THREADS", "0"))  # 0: one per core
         session = ort.InferenceSession(
             str(verified_path(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
         )
-        input_name = session.get_inputs()[0].name
-        return lambda images: session.run(None, {input_name: images})[0]
+        model_input = session.get_inputs()[0]
+        self.input_shape = tuple(d if isinstance(d, int) else None for d in model_input.shape[1:])
+        return lambda images: session.run(None, {model_input.name: images})[0]
 
     def _keras_runner(self):
         from text_recognizer import networks
 
         config = self.config
         network = networks.get(config["network"])(
-            tuple(config["input_shape"]), (len(config["mapping"]),), **config["network_args"]
+            tuple(config["input_shape"]),
+            tuple(config.get("output_shape", [len(config["mapping"])])),
+            **config["network_args"],
         )
         network.load_weights(verified_path(self.directory, WEIGHTS_FILENAME, config))
+        self.input_shape = tuple(network.input_shape[1:])
         return lambda images: np.asarray(network(images, training=False))
 
 
