@@ -7,6 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 SETUP_STAMP := $(VENV)/.setup-done
+# The service runs from lab 8's copy in its own lean environment: requirements/serve.txt, no TensorFlow.
+SERVE_VENV := .venv-serve
+SERVE_STAMP := $(SERVE_VENV)/.setup-done
+SERVE_LAB := lab8
 LABS := $(sort $(wildcard lab[0-9]*))
 NOTEBOOKS := $(sort $(wildcard lab[0-9]*/notebooks/*.ipynb))
 KERNEL := text-recognizer
@@ -19,7 +23,7 @@ export PYTHONHASHSEED := 0
 # headlessly, but their outputs are not compared.
 NBVAL ?= --nbval
 
-.PHONY: setup lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
+.PHONY: setup serve-setup serve serve-debug load-test fuzz docker-build docker-run lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
         train-character train-digit train-line evaluate benchmark clean-venv help
 
 help:  ## List the targets
@@ -38,6 +42,32 @@ $(SETUP_STAMP): requirements/dev.txt shared/tools/register_kernel.py
 	fi
 	cd shared && ../$(PY) -m tools.register_kernel
 	touch $@
+
+serve-setup: $(SERVE_STAMP)  ## Create .venv-serve with the serving requirements only
+
+$(SERVE_STAMP): requirements/serve.txt
+	@if command -v uv >/dev/null 2>&1; then \
+		uv venv --allow-existing --python $(PYTHON_VERSION) $(SERVE_VENV) && \
+		VIRTUAL_ENV=$(SERVE_VENV) uv pip sync requirements/serve.txt; \
+	else \
+		python$(PYTHON_VERSION) -m venv $(SERVE_VENV) && \
+		$(SERVE_VENV)/bin/python -m pip install --upgrade pip && \
+		$(SERVE_VENV)/bin/python -m pip install -r requirements/serve.txt; \
+	fi
+	touch $@
+
+serve: serve-setup  ## Serve the committed models on http://$HOST:$PORT (default 127.0.0.1:8000) with gunicorn
+	cd $(SERVE_LAB) && ../$(SERVE_VENV)/bin/gunicorn -c api/gunicorn.conf.py
+
+serve-debug: serve-setup  ## The same app on Flask's development server, reloading on code changes
+	cd $(SERVE_LAB) && ../$(SERVE_VENV)/bin/flask --app api.wsgi run --debug \
+		--host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+load-test: setup  ## Throughput, latency, memory and startup of the service under gunicorn on loopback
+	cd $(SERVE_LAB) && ../$(PY) -m evaluation.load_test_api
+
+fuzz: setup  ## 1,000 malformed requests against gunicorn on loopback: only 4xx answers allowed
+	cd $(SERVE_LAB) && ../$(PY) -m evaluation.fuzz_api
 
 lab: setup  ## Start JupyterLab at the repository root
 	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.root_dir=.
@@ -62,7 +92,8 @@ test-shared: setup  ## pytest on shared/ (library, training, tooling)
 	cd shared && ../$(BIN)/pytest -q
 
 test-labs: setup  ## pytest on each lab's own copy
-	@set -e; for lab in $(LABS); do echo "== $$lab"; (cd $$lab && ../$(BIN)/pytest -q text_recognizer training); done
+	@set -e; for lab in $(LABS); do echo "== $$lab"; \
+		(cd $$lab && ../$(BIN)/pytest -q text_recognizer training $$(test -d api && echo api)); done
 
 test-notebooks: setup  ## Run every lab notebook headlessly (papermill), then check its outputs (nbval)
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; for nb in $(NOTEBOOKS); do \
@@ -98,5 +129,5 @@ benchmark: setup  ## Prediction speed of the committed character and line models
 	cd shared && ../$(PY) -m evaluation.benchmark_character_predictor
 	cd shared && ../$(PY) -m evaluation.benchmark_line_predictor
 
-clean-venv:  ## Remove .venv
-	rm -rf $(VENV)
+clean-venv:  ## Remove .venv and .venv-serve
+	rm -rf $(VENV) $(SERVE_VENV)

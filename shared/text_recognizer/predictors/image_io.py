@@ -58,6 +58,8 @@ def _open(stream, label: str, max_pixels: int) -> np.ndarray:
         ) from error
     except Image.DecompressionBombError as error:
         raise ImageError(f"{label}: too many pixels ({error})") from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:  # a recognised format with a broken header
+        raise ImageError(f"{label}: the image header is corrupt or truncated ({error})") from error
     with image:
         return _decode(image, label, max_pixels)
 

@@ -1,0 +1,1 @@
+"""The prediction service: a Flask app (JSON API and web page) over the committed ONNX models."""

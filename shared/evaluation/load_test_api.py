@@ -1,0 +1,164 @@
+"""Load test of the prediction service under gunicorn on loopback: throughput, latency, memory, startup.
+
+    python -m evaluation.load_test_api                      # starts gunicorn itself, 5,000 requests per run
+    python -m evaluation.load_test_api --url http://127.0.0.1:8000 --requests 1000
+
+For the character and line tasks, at concurrency 1, 8 and 32, sends real held-out images (EMNIST
+characters, EMNIST lines) as base64 JSON over keep-alive connections and reports requests/s, p50 and
+p99 latency and errors; then the resident memory of the server's processes, and how long it took from
+launch to the first answer of /health. Client and server share this machine's cores, so the numbers
+are a lower bound on what the server alone can do.
+"""
+
+import argparse
+import base64
+import io
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from api.launch import start_server, stop_server
+from evaluation.http_client import Connection, HttpRequest
+
+TASKS = ("character", "line")
+CONCURRENCIES = (1, 8, 32)
+SAMPLES = 64  # distinct images per task, cycled through
+
+
+def png_data_url(ink_on_black: np.ndarray, scale: int = 2) -> str:
+    """A held-out image as a photographed scan would arrive: dark on light, enlarged, PNG, base64."""
+    image = Image.fromarray(255 - ink_on_black)
+    image = image.resize((image.width * scale, image.height * scale), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def payloads(task: str) -> list[bytes]:
+    """JSON bodies for `task` from the held-out test split of its dataset."""
+    if task == "character":
+        from text_recognizer.data.emnist import EmnistDataset
+
+        data = EmnistDataset()
+        data.setup()
+        images = data.split("test")[0]
+    else:
+        from text_recognizer.data.emnist_lines import EmnistLinesDataset
+        from text_recognizer.model_files import read_config
+        from text_recognizer.predictors.inference import artifact_dir
+
+        dataset_args = read_config(artifact_dir("line"))["experiment"]["dataset_args"]
+        data = EmnistLinesDataset(**{**dataset_args, "num_train": 1, "num_validation": 1, "num_test": SAMPLES})
+        data.setup()
+        images = data.split("test")[0]
+    step = max(1, len(images) // SAMPLES)
+    return [json.dumps({"image": png_data_url(image), "task": task}).encode() for image in images[::step][:SAMPLES]]
+
+
+def run(url: str, bodies: list[bytes], concurrency: int, total: int) -> dict[str, float]:
+    """Send `total` requests from `concurrency` threads, each on its own keep-alive connection."""
+    latencies: list[float] = []
+    errors = [0]
+    counter = iter(range(total))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        connection = Connection(url)
+        while True:
+            with lock:
+                index = next(counter, None)
+            if index is None:
+                break
+            request = HttpRequest(
+                "POST", "/v1/predict", bodies[index % len(bodies)], (("Content-Type", "application/json"),)
+            )
+            status, _, seconds = connection.send(request)
+            with lock:
+                latencies.append(seconds)
+                errors[0] += status != 200
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    milliseconds = np.array(latencies) * 1000
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(milliseconds, 50)), 2),
+        "p99_ms": round(float(np.percentile(milliseconds, 99)), 2),
+    }
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident (RSS) and proportional (PSS, shared pages split) memory of a process and its children."""
+    pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    totals = {"rss_mb": 0.0, "pss_mb": 0.0}
+    for process in pids:
+        for line in Path(f"/proc/{process}/smaps_rollup").read_text().splitlines():
+            field, *value = line.split()
+            if field in ("Rss:", "Pss:"):
+                totals[f"{field[:-1].lower()}_mb"] += int(value[0]) / 1024
+    return {"processes": len(pids), **{key: round(value, 1) for key, value in totals.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running server to test; by default gunicorn is started on loopback")
+    parser.add_argument("--requests", type=int, default=5000, help="requests per task and concurrency")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
+    parser.add_argument("--concurrency", nargs="+", type=int, default=list(CONCURRENCIES))
+    parser.add_argument("--output", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+
+    bodies = {task: payloads(task) for task in args.tasks}
+    process, results = None, {"runs": []}
+    url = args.url
+    if url is None:
+        started = time.perf_counter()
+        process, url = start_server(sys.executable, Path(tempfile.mkdtemp()) / "server.log")
+        results["startup_s"] = round(time.perf_counter() - started, 2)
+        print(f"gunicorn answered /health {results['startup_s']} s after launch")
+    try:
+        for task in args.tasks:
+            run(url, bodies[task], 4, 200)  # warm-up: every worker thread has run each model once
+            for concurrency in args.concurrency:
+                outcome = {
+                    "task": task,
+                    "concurrency": concurrency,
+                    **run(url, bodies[task], concurrency, args.requests),
+                }
+                results["runs"].append(outcome)
+                print(
+                    f"{task:>9}  concurrency {concurrency:>2}: {outcome['requests_per_s']:>7.1f} req/s  "
+                    f"p50 {outcome['p50_ms']:>6.2f} ms  p99 {outcome['p99_ms']:>6.2f} ms  "
+                    f"errors {outcome['errors']}/{outcome['requests']}"
+                )
+        if process is not None:
+            results["memory"] = memory_mb(process.pid)
+            memory = results["memory"]
+            print(
+                f"server memory ({memory['processes']} processes): RSS {memory['rss_mb']} MB, PSS {memory['pss_mb']} MB"
+            )
+    finally:
+        if process is not None:
+            stop_server(process)
+    if args.output:
+        args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results))
+    return 1 if any(run_["errors"] for run_ in results["runs"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
