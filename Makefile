@@ -23,7 +23,7 @@ export PYTHONHASHSEED := 0
 # headlessly, but their outputs are not compared.
 NBVAL ?= --nbval
 
-.PHONY: setup serve-setup serve serve-debug load-test fuzz docker-build docker-run lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
+.PHONY: setup serve-setup serve serve-debug load-test fuzz docker-build docker-run docker-build-lambda lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
         train-character train-digit train-line evaluate benchmark clean-venv help
 
 help:  ## List the targets
@@ -68,6 +68,17 @@ load-test: setup  ## Throughput, latency, memory and startup of the service unde
 
 fuzz: setup  ## 1,000 malformed requests against gunicorn on loopback: only 4xx answers allowed
 	cd $(SERVE_LAB) && ../$(PY) -m evaluation.fuzz_api
+
+IMAGE ?= text-recognizer
+
+docker-build:  ## Build the service's container image from lab 8's copy (needs a Docker engine)
+	docker build -f $(SERVE_LAB)/api/Dockerfile -t $(IMAGE) .
+
+docker-run:  ## Run that image on http://127.0.0.1:8000 (Ctrl-C stops it)
+	docker run --rm -p 127.0.0.1:8000:8000 $(IMAGE)
+
+docker-build-lambda:  ## Build the AWS Lambda image (what `sam build` does from lab8/api/)
+	docker build -f $(SERVE_LAB)/api/Dockerfile.lambda -t $(IMAGE)-lambda .
 
 lab: setup  ## Start JupyterLab at the repository root
 	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.root_dir=.
