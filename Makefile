@@ -64,7 +64,7 @@ serve-debug: serve-setup  ## The same app on Flask's development server, reloadi
 		--host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 load-test: setup  ## Throughput, latency, memory and startup of the service under gunicorn on loopback
-	cd $(SERVE_LAB) && ../$(PY) -m evaluation.load_test_api
+	cd $(SERVE_LAB) && ../$(PY) -m evaluation.load_test_api --plot load_test.png
 
 fuzz: setup  ## 1,000 malformed requests against gunicorn on loopback: only 4xx answers allowed
 	cd $(SERVE_LAB) && ../$(PY) -m evaluation.fuzz_api

@@ -2,6 +2,7 @@
 
     python -m evaluation.load_test_api                      # starts gunicorn itself, 5,000 requests per run
     python -m evaluation.load_test_api --url http://127.0.0.1:8000 --requests 1000
+    python -m evaluation.load_test_api --plot load_test.png    # also plot throughput and latency
 
 For the character and line tasks, at concurrency 1, 8 and 32, sends real held-out images (EMNIST
 characters, EMNIST lines) as base64 JSON over keep-alive connections and reports requests/s, p50 and
@@ -113,6 +114,44 @@ def memory_mb(pid: int) -> dict[str, float]:
     return {"processes": len(pids), **{key: round(value, 1) for key, value in totals.items()}}
 
 
+def plot(runs: list[dict], path: Path) -> None:
+    """Requests/s and p50/p99 latency against concurrency, one line per task."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (throughput, latency) = plt.subplots(1, 2, figsize=(10, 4))
+    for task in dict.fromkeys(run_["task"] for run_ in runs):
+        mine = [run_ for run_ in runs if run_["task"] == task]
+        levels = [run_["concurrency"] for run_ in mine]
+        throughput.plot(levels, [run_["requests_per_s"] for run_ in mine], marker="o", label=task)
+        line = latency.plot(levels, [run_["p99_ms"] for run_ in mine], marker="o", label=f"{task} p99")[0]
+        latency.plot(
+            levels,
+            [run_["p50_ms"] for run_ in mine],
+            marker="s",
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{task} p50",
+        )
+    for axis in (throughput, latency):
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(
+            sorted({run_["concurrency"] for run_ in runs}),
+            labels=sorted({str(r["concurrency"]) for r in runs}, key=int),
+        )
+        axis.set_xlabel("concurrent clients")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    throughput.set_ylabel("requests / s")
+    latency.set_ylabel("latency (ms)")
+    figure.suptitle("Prediction service under gunicorn on loopback (client and server share the cores)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    print(f"plot written to {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running server to test; by default gunicorn is started on loopback")
@@ -120,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--concurrency", nargs="+", type=int, default=list(CONCURRENCIES))
     parser.add_argument("--output", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--plot", type=Path, help="also plot throughput and latency by concurrency to this image")
     args = parser.parse_args(argv)
 
     bodies = {task: payloads(task) for task in args.tasks}
@@ -156,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(process)
     if args.output:
         args.output.write_text(json.dumps(results, indent=2) + "\n")
+    if args.plot:
+        plot(results["runs"], args.plot)
     print(json.dumps(results))
     return 1 if any(run_["errors"] for run_ in results["runs"]) else 0
 
