@@ -54,6 +54,8 @@ def image_request(data: bytes, task: str = "digit") -> HttpRequest:
 
 
 def png_with_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares `width` x `height`: a decompression bomb's first bytes."""
+
     def chunk(kind: bytes, payload: bytes) -> bytes:
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
