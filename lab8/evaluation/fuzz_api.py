@@ -5,7 +5,8 @@
 
 The requests are drawn, reproducibly from the seed, from mutations of a valid PNG (bit flips, truncation,
 huge declared sizes), random bytes, broken base64 and data URLs, JSON of the wrong shape, wrong content
-types, broken multipart bodies and odd query strings. A bit flip that leaves an image decodable (PNG does not
+types, JSON nested 100,000 deep, headers of formats no photo comes in, broken multipart bodies and odd
+query strings. A bit flip that leaves an image decodable (PNG does not
 checksum pixel data strongly enough to catch every flip) is read like any image: those 200 answers are
 counted apart. Afterwards the server must still read a real image correctly. Exit status 1 on any 5xx,
 dropped connection, other 2xx, or a server that stopped reading.
@@ -31,6 +32,15 @@ from api.launch import start_server, stop_server
 from evaluation.http_client import Connection, HttpRequest
 
 JSON = (("Content-Type", "application/json"),)
+# The first bytes of formats Pillow knows but a photo never comes in (EPS would run Ghostscript).
+OTHER_FORMAT_HEADERS = [
+    b"%!PS-Adobe-3.0 EPSF-3.0\n",
+    b"DDS |\0\0\0",
+    b"icns",
+    b"8BPS\0\1",
+    b"FORM\0\0\0\0ILBM",
+    b"\0\0\1\0",
+]
 
 
 def drawn_seven() -> bytes:
@@ -93,6 +103,8 @@ def malformed_requests(valid_png: bytes, count: int, seed: int = 0) -> Iterator[
             else json_request({"image": base64.b64encode(valid_png).decode(), "task": "../etc/passwd"})
         ),
         lambda: HttpRequest("POST", "/v1/predict", rng.randbytes(rng.randint(0, 500)), JSON),
+        lambda: HttpRequest("POST", "/v1/predict", rng.choice([b"[", b'{"image":']) * rng.randint(1000, 200_000), JSON),
+        lambda: image_request(rng.choice(OTHER_FORMAT_HEADERS) + rng.randbytes(rng.randint(0, 200))),
         lambda: HttpRequest(
             "POST",
             "/v1/predict",

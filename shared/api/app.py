@@ -9,6 +9,7 @@ Every bad input is answered with a 4xx JSON error `{"error": ..., "detail": ...}
 
 import base64
 import io
+import json
 import logging
 import time
 
@@ -19,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from api import image_request, request_log
 from api.errors import ApiError
-from api.recognizer import Reading, Recognizer, UnknownTaskError
+from api.recognizer import Reading, Recognizer
 from api.settings import Settings
 from text_recognizer.predictors.image_io import ImageError, decode_bytes
 
@@ -42,8 +43,6 @@ def create_app(settings: Settings | None = None, recognizer: Recognizer | None =
     request_log.configure(app)
 
     def read(parsed: image_request.ImageRequest) -> tuple[np.ndarray, Reading]:
-        if parsed.task not in recognizer.tasks:
-            raise ApiError(400, "unknown_task", f"unknown task {parsed.task!r}: choose one of {recognizer.tasks}")
         request_log.note(task=parsed.task, source=parsed.source, image_bytes=len(parsed.data))
         try:
             grey = decode_bytes(parsed.data, settings.max_pixels)
@@ -51,8 +50,8 @@ def create_app(settings: Settings | None = None, recognizer: Recognizer | None =
             reading = recognizer.read(parsed.task, grey)
         except ImageError as error:
             raise ApiError(400, "bad_image", str(error)) from error
-        except UnknownTaskError as error:
-            raise ApiError(400, "unknown_task", str(error)) from error
+        except MemoryError as error:  # a backstop: the pixel cap and preprocessing bound memory already
+            raise ApiError(413, "image_too_large", "the image is too large to process; send a smaller one") from error
         request_log.note(confidence=round(reading.confidence, 4), model_ms=round(reading.latency_ms, 2))
         return grey, reading
 
@@ -63,7 +62,7 @@ def create_app(settings: Settings | None = None, recognizer: Recognizer | None =
     @app.route("/v1/predict", methods=["GET", "POST"])
     def predict():
         started = time.perf_counter()
-        _, reading = read(image_request.parse(request, settings))
+        _, reading = read(image_request.parse(request, settings, recognizer.tasks))
         return jsonify(
             pred=reading.text,
             conf=round(reading.confidence, 6),
@@ -79,14 +78,11 @@ def create_app(settings: Settings | None = None, recognizer: Recognizer | None =
     @app.post("/")
     def page_upload():
         """The form without JavaScript: read the uploaded file and render the page with the answer."""
-        task = request.form.get("task") or settings.default_task
         try:
-            parsed = image_request.parse(request, settings)
-            grey, reading = read(parsed)
+            grey, reading = read(image_request.parse(request, settings, recognizer.tasks))
         except ApiError as error:
             request_log.note(error=error.error)
-            page = render_template("index.html", tasks=recognizer.tasks, task=task, error=error.detail)
-            return page, error.status
+            return page_with_error(error.detail, error.status, request.form.get("task"))
         return render_template(
             "index.html",
             tasks=recognizer.tasks,
@@ -101,13 +97,21 @@ def create_app(settings: Settings | None = None, recognizer: Recognizer | None =
         request_log.note(error=error.error)
         return jsonify(error.as_json()), error.status
 
+    def page_with_error(detail: str, status: int, task: str | None = None):
+        page = render_template("index.html", tasks=recognizer.tasks, task=task or settings.default_task, error=detail)
+        return page, status
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        """Werkzeug's own 4xx (body too large, bad method, unknown route...) as JSON too."""
+        """Werkzeug's own 4xx (body too large, bad method, unknown route...): JSON, or the page for its form."""
         code = (error.name or "error").lower().replace(" ", "_")
         request_log.note(error=code)
-        response = jsonify(error=code, detail=error.description)
-        return response, error.code or 500
+        if request.path == "/" and request.method == "POST":
+            return page_with_error(error.description or code, error.code or 500)
+        response = error.get_response()  # keeps headers such as a 405's Allow
+        response.set_data(json.dumps({"error": code, "detail": error.description}))
+        response.content_type = "application/json"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -21,14 +21,17 @@ class ImageRequest:
     source: str  # "json", "upload" or "url"
 
 
-def parse(request: Request, settings: Settings) -> ImageRequest:
-    """The encoded image and task of a /v1/predict request, or an ApiError saying what is wrong."""
-    if request.method == "GET":
-        return _from_url(request, settings)
+def parse(request: Request, settings: Settings, tasks: list[str]) -> ImageRequest:
+    """The encoded image and task of a /v1/predict request, or an ApiError saying what is wrong.
+
+    The task is checked against `tasks` before any image is decoded or fetched.
+    """
+    if request.method in ("GET", "HEAD"):
+        return _from_url(request, settings, tasks)
     if request.mimetype == "application/json":
-        return _from_json(request, settings)
+        return _from_json(request, settings, tasks)
     if request.mimetype == "multipart/form-data":
-        return _from_upload(request, settings)
+        return _from_upload(request, settings, tasks)
     raise ApiError(
         415,
         "unsupported_content_type",
@@ -37,30 +40,35 @@ def parse(request: Request, settings: Settings) -> ImageRequest:
     )
 
 
-def _from_json(request: Request, settings: Settings) -> ImageRequest:
-    body = request.get_json(silent=True)
+def _from_json(request: Request, settings: Settings, tasks: list[str]) -> ImageRequest:
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nesting deeper than the parser's stack: not an image request either
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", 'the body must be a JSON object like {"image": "data:image/png;base64,..."}')
     image = body.get("image")
     if not isinstance(image, str) or not image.strip():
         raise ApiError(400, "missing_image", "the JSON body needs an 'image' field: a base64 string or data URL")
-    return ImageRequest(decode_base64_image(image), _task(body.get("task"), settings), "json")
+    task = _task(body.get("task"), settings, tasks)
+    return ImageRequest(decode_base64_image(image), task, "json")
 
 
-def _from_upload(request: Request, settings: Settings) -> ImageRequest:
+def _from_upload(request: Request, settings: Settings, tasks: list[str]) -> ImageRequest:
     upload = request.files.get("file")
     if upload is None:
         raise ApiError(400, "missing_image", "the form needs a 'file' field holding the image")
     data = upload.read()
     if not data:
         raise ApiError(400, "empty_image", "the uploaded file is empty")
-    return ImageRequest(data, _task(request.form.get("task"), settings), "upload")
+    return ImageRequest(data, _task(request.form.get("task"), settings, tasks), "upload")
 
 
-def _from_url(request: Request, settings: Settings) -> ImageRequest:
+def _from_url(request: Request, settings: Settings, tasks: list[str]) -> ImageRequest:
     url = request.args.get("image_url", "").strip()
     if not url:
         raise ApiError(400, "missing_image", "give the image as ?image_url=https://..., or POST it")
+    task = _task(request.args.get("task"), settings, tasks)
     try:
         data = fetch(url, settings.fetch)
     except FetchError as error:
@@ -68,7 +76,7 @@ def _from_url(request: Request, settings: Settings) -> ImageRequest:
         raise ApiError(error.status, code, str(error)) from error
     if not data:
         raise ApiError(400, "empty_image", "the image URL returned an empty body")
-    return ImageRequest(data, _task(request.args.get("task"), settings), "url")
+    return ImageRequest(data, task, "url")
 
 
 def decode_base64_image(text: str) -> bytes:
@@ -88,9 +96,9 @@ def decode_base64_image(text: str) -> bytes:
     return data
 
 
-def _task(value, settings: Settings) -> str:
+def _task(value, settings: Settings, tasks: list[str]) -> str:
     if value is None or value == "":
         return settings.default_task
-    if not isinstance(value, str):
-        raise ApiError(400, "unknown_task", "'task' must be a string such as 'line', 'character' or 'digit'")
+    if not isinstance(value, str) or value not in tasks:
+        raise ApiError(400, "unknown_task", f"unknown task {value!r}: choose one of {', '.join(tasks)}")
     return value

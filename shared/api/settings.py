@@ -45,6 +45,6 @@ class Settings:
             fetch=FetchPolicy(
                 max_bytes=number("URL_MAX_BYTES", fetch_defaults.max_bytes),
                 timeout_s=number("URL_TIMEOUT_S", fetch_defaults.timeout_s, float),
-                allowlist=frozenset(host.strip() for host in allowlist.split(",") if host.strip()),
+                allowlist=frozenset(host.strip().lower() for host in allowlist.split(",") if host.strip()),
             ),
         )

@@ -15,33 +15,50 @@ class HttpRequest:
 
 
 class Connection:
-    """One persistent connection; reconnects once if the server closed it between requests."""
+    """One persistent connection. A request that fails on a connection the server had already closed
+    while idle is retried once on a new one, as HTTP clients do; any other failure counts as status 0."""
 
     def __init__(self, base_url: str, timeout_s: float = 30.0) -> None:
         target = urllib.parse.urlsplit(base_url)
         self.host, self.port, self.timeout_s = target.hostname, target.port or 80, timeout_s
-        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout_s)
+        self._open()
 
     def send(self, request: HttpRequest) -> tuple[int, bytes, float]:
-        """(status, body, seconds); status 0 when the connection failed."""
+        """(status, body, seconds); status 0 when the request failed."""
         started = time.perf_counter()
-        for attempt in range(2):
+        reused = self.requests > 0
+        try:
+            status, body = self._exchange(request)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            self._reopen()
+            if not reused:
+                return 0, b"", time.perf_counter() - started
             try:
-                self.connection.request(request.method, request.path, body=request.body, headers=dict(request.headers))
-                response = self.connection.getresponse()
-                body = response.read()
-                if response.getheader("Connection", "").lower() == "close":
-                    self._reconnect()
-                return response.status, body, time.perf_counter() - started
+                status, body = self._exchange(request)
             except (ConnectionError, http.client.HTTPException, TimeoutError):
-                self._reconnect()
-                if attempt:
-                    return 0, b"", time.perf_counter() - started
-        raise AssertionError("unreachable")
+                self._reopen()
+                return 0, b"", time.perf_counter() - started
+        except (ConnectionError, http.client.HTTPException, TimeoutError):
+            self._reopen()
+            return 0, b"", time.perf_counter() - started
+        return status, body, time.perf_counter() - started
 
-    def _reconnect(self) -> None:
-        self.connection.close()
+    def _exchange(self, request: HttpRequest) -> tuple[int, bytes]:
+        self.connection.request(request.method, request.path, body=request.body, headers=dict(request.headers))
+        response = self.connection.getresponse()
+        body = response.read()
+        self.requests += 1
+        if response.getheader("Connection", "").lower() == "close":
+            self._reopen()
+        return response.status, body
+
+    def _open(self) -> None:
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+        self.requests = 0
+
+    def _reopen(self) -> None:
+        self.connection.close()
+        self._open()
 
     def close(self) -> None:
         self.connection.close()

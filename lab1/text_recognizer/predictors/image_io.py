@@ -7,6 +7,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # a 6,000 x 6,000 photo fits; decompression bombs do not
 MIN_SIDE = 2
+# Formats a photo, scan or drawing comes in. Others (EPS runs Ghostscript, DDS, ICNS...) are refused.
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
 
 ImageInput = str | Path | Image.Image | np.ndarray
 
@@ -51,14 +53,14 @@ def _open_path(path: Path, max_pixels: int) -> np.ndarray:
 
 def _open(stream, label: str, max_pixels: int) -> np.ndarray:
     try:
-        image = Image.open(stream)
+        image = Image.open(stream, formats=FORMATS)
     except UnidentifiedImageError as error:
         raise ImageError(
-            f"{label}: not an image PIL can read (PNG, JPEG, BMP, GIF, TIFF, WebP...), or its header is corrupt"
+            f"{label}: not an image in a format read here ({', '.join(FORMATS)}), or its header is corrupt"
         ) from error
     except Image.DecompressionBombError as error:
         raise ImageError(f"{label}: too many pixels ({error})") from error
-    except (OSError, SyntaxError, ValueError, EOFError) as error:  # a recognised format with a broken header
+    except (OSError, SyntaxError, ValueError, EOFError, NotImplementedError) as error:  # a broken header
         raise ImageError(f"{label}: the image header is corrupt or truncated ({error})") from error
     with image:
         return _decode(image, label, max_pixels)
@@ -74,7 +76,7 @@ def _decode(image: Image.Image, label: str, max_pixels: int) -> np.ndarray:
         grey = _pil_to_greyscale(ImageOps.exif_transpose(image))
     except Image.DecompressionBombError as error:
         raise ImageError(f"{label}: too many pixels ({error})") from error
-    except (OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError, NotImplementedError) as error:
         raise ImageError(f"{label}: the image is corrupt or truncated ({error})") from error
     return _check_size(grey, max_pixels)
 

@@ -12,6 +12,8 @@ from PIL import Image
 from text_recognizer.predictors.image_io import ImageError
 
 INK_THRESHOLD = 0.25  # share of the brightest ink level above which a pixel counts as ink
+WORKING_SIDE = 256  # ink larger than this is shrunk before padding: padding a long thin crop to a square
+# would otherwise cost memory in the square of its long side (a 2 x 100,000 image becomes 10 GB)
 EMNIST_BORDER = 2  # pixels of black around the ink in EMNIST images (measured on the data)
 
 
@@ -22,15 +24,19 @@ def ink_on_black(grey: np.ndarray) -> np.ndarray:
     paper, which is inverted. The background level is then subtracted and the ink stretched to 255.
     """
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]).astype(np.float32)
-    image = grey.astype(np.float32)
     background = float(np.median(border))
+    image = grey.astype(np.float32)  # one float copy, then in place: large photos stay affordable
     if background > 127:
-        image, background = 255.0 - image, 255.0 - background
-    image = np.clip(image - background, 0, None)
+        np.subtract(255.0, image, out=image)
+        background = 255.0 - background
+    image -= background
+    np.maximum(image, 0, out=image)
     peak = float(image.max())
     if peak < 16:
         raise ImageError("the image is blank: no ink stands out from the background")
-    return np.clip(image * (255.0 / peak), 0, 255).astype(np.uint8)
+    image *= 255.0 / peak
+    np.clip(image, 0, 255, out=image)
+    return image.astype(np.uint8)
 
 
 def crop_to_ink(image: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
@@ -38,6 +44,15 @@ def crop_to_ink(image: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarr
     rows = np.flatnonzero((image > threshold * image.max()).any(axis=1))
     cols = np.flatnonzero((image > threshold * image.max()).any(axis=0))
     return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def shrink_to_fit(image: np.ndarray, max_side: int = WORKING_SIDE) -> np.ndarray:
+    """The image scaled down, keeping its aspect ratio, so that neither side exceeds `max_side`."""
+    height, width = image.shape
+    scale = max_side / max(height, width)
+    if scale >= 1:
+        return image
+    return resize(image, (max(1, round(height * scale)), max(1, round(width * scale))))
 
 
 def pad_to_square(image: np.ndarray) -> np.ndarray:
@@ -57,14 +72,14 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def emnist_style(grey: np.ndarray, size: tuple[int, int] = (28, 28)) -> np.ndarray:
     """Crop to the ink, centre it in a square, resize it into `size` less EMNIST's 2-pixel border."""
-    square = pad_to_square(crop_to_ink(ink_on_black(grey)))
+    square = pad_to_square(shrink_to_fit(crop_to_ink(ink_on_black(grey))))
     inner = resize(square, (size[0] - 2 * EMNIST_BORDER, size[1] - 2 * EMNIST_BORDER))
     return stretch(np.pad(inner, EMNIST_BORDER))
 
 
 def mnist_style(grey: np.ndarray, size: tuple[int, int] = (28, 28), box: int = 20) -> np.ndarray:
     """Fit the ink into a `box` x `box` square, then centre its centre of mass in `size`."""
-    ink = pad_to_square(crop_to_ink(ink_on_black(grey)))
+    ink = pad_to_square(shrink_to_fit(crop_to_ink(ink_on_black(grey))))
     digit = resize(ink, (box, box)).astype(np.float32)
     total = digit.sum()
     rows, cols = np.indices(digit.shape)

@@ -108,7 +108,7 @@ def test_corrupt_truncated_and_non_image_files(tmp_path):
     (tmp_path / "notes.txt").write_text("not an image")
     for name, message in (
         ("truncated.png", "corrupt or truncated"),
-        ("notes.txt", "not an image PIL can read"),
+        ("notes.txt", "not an image in a format read here"),
         ("absent.png", "no such file"),
     ):
         with pytest.raises(ImageError, match=message):
@@ -151,3 +151,18 @@ def test_unreadable_file(tmp_path):
         pytest.skip("running as a user who can read any file")
     with pytest.raises(ImageError, match="cannot be read"):
         load_greyscale(path)
+
+
+@pytest.mark.parametrize("shape", [(3, 200_000), (200_000, 3)])
+def test_long_thin_ink_is_shrunk_before_padding(shape):
+    """Padding a 3 x 200,000 crop to a square would need 40 GB: the crop is shrunk first."""
+    image = np.full(shape, 255, dtype=np.uint8)
+    image[1:-1, 1:-1] = 0
+    for style in (preprocessing.emnist_style, preprocessing.mnist_style):
+        assert style(image).shape == (28, 28)
+
+
+def test_formats_outside_photos_and_scans_are_refused():
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    with pytest.raises(ImageError, match="format read here"):
+        decode_bytes(eps)

@@ -162,3 +162,22 @@ def test_settings_come_from_the_environment():
     assert settings.fetch.allowlist == {"127.0.0.1", "images.local"}
     with pytest.raises(ValueError, match="MAX_PIXELS"):
         Settings.from_env({"TEXT_RECOGNIZER_MAX_PIXELS": "lots"})
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_bad_json(client):
+    response = client.post("/v1/predict", data=b"[" * 100_000, content_type="application/json")
+    assert (response.status_code, response.json["error"]) == (400, "bad_json")
+
+
+def test_head_is_answered_like_get_and_405_says_what_is_allowed(client):
+    assert client.head("/v1/predict").status_code == 400
+    response = client.put("/v1/predict", json={})
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+
+
+def test_page_form_over_the_size_limit_gets_the_page_with_an_error(recognizer, stroke_png):
+    client = create_app(Settings(max_body_bytes=1000), recognizer).test_client()
+    upload = {"file": (io.BytesIO(stroke_png + b"\0" * 2000), "big.png"), "task": "digit"}
+    response = client.post("/", data=upload)
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert b'id="error"' in response.data

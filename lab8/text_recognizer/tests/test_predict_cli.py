@@ -38,7 +38,7 @@ def test_json_lines_for_good_and_bad_images(tmp_path):
     assert records[0]["text"] == records[3]["text"] == "1"
     assert 0 < records[0]["confidence"] <= 1
     assert "no such file" in records[1]["error"]
-    assert "not an image PIL can read" in records[2]["error"] and "header is corrupt" in records[2]["error"]
+    assert "not an image in a format read here" in records[2]["error"] and "header is corrupt" in records[2]["error"]
     assert "no such file" in result.stderr
 
 

@@ -49,7 +49,7 @@
   async function readDrawing() {
     show([paragraph("Reading...")]);
     try {
-      const response = await fetch("/v1/predict", {
+      const response = await fetch("v1/predict", {  // relative: works under a path prefix too
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ image: canvas.toDataURL("image/png"), task: selectedTask() }),

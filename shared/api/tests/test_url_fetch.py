@@ -27,6 +27,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/slow":
             time.sleep(2)
             self._send(200, PNG, {"Content-Length": str(len(PNG))})
+        elif self.path == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(100):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.1)
+        elif self.path.startswith("/caf%C3%A9%20noir.png"):
+            self._send(200, PNG, {"Content-Length": str(len(PNG))})
         elif self.path == "/to-localhost":
             self._send(302, b"", {"Location": f"http://localhost:{port}/image.png", "Content-Length": "0"})
         elif self.path == "/loop":
@@ -82,6 +92,12 @@ LOOPBACK_ALLOWED = FetchPolicy(allowlist=frozenset({"127.0.0.1"}), timeout_s=1.0
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("ff02::1", False),
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("64:ff9b:1::7f00:1", False),
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("::ffff:0:7f00:1", False),
     ],
 )
 def test_only_public_unicast_addresses_are_fetched(address, public):
@@ -121,7 +137,30 @@ def test_slow_server_times_out(image_server):
     assert time.monotonic() - started < 1.5
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.png", "gopher://x", "http://", "http:///a"])
+def test_a_server_dripping_bytes_cannot_outlast_the_deadline(image_server):
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long") as caught:
+        fetch(f"{image_server}/drip", FetchPolicy(allowlist=frozenset({"127.0.0.1"}), timeout_s=0.5))
+    assert caught.value.status == 504 and time.monotonic() - started < 1.5
+
+
+def test_non_ascii_and_spaces_in_the_path_are_percent_encoded(image_server):
+    assert fetch(f"{image_server}/café noir.png", LOOPBACK_ALLOWED) == PNG
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://example.com/a.png",
+        "gopher://x",
+        "http://",
+        "http:///a",
+        "http://user:secret@example.com/a.png",
+        "http://example.com:0/a.png",
+        "http://example.com:99999/a.png",
+    ],
+)
 def test_other_schemes_and_hostless_urls_are_refused(url):
     with pytest.raises(FetchError) as caught:
         fetch(url, FetchPolicy())

@@ -69,3 +69,10 @@ def test_line_preprocessing_refuses_blank_and_page_sized_images():
     tall_page[1:3, :] = 255
     with pytest.raises(ImageError, match="one line"):
         line_style(tall_page)
+
+
+def test_tall_ink_is_shrunk_before_its_margin_is_padded():
+    """A 200,000 x 3 stroke would get a 20,000-pixel margin on every side (16 GB) if padded first."""
+    stroke = np.zeros((200_000, 3), dtype=np.uint8)
+    stroke[:, 1] = 255
+    assert line_style(stroke).shape == (28, 16)
