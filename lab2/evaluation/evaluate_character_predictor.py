@@ -9,11 +9,11 @@ image as it would a user's photo. For digits, also the same test set inverted (d
 """
 
 import argparse
-import json
 import time
 
 import numpy as np
 
+from evaluation.report import print_results
 from text_recognizer.data.emnist import EmnistDataset
 from text_recognizer.data.mnist import MnistDataset
 from text_recognizer.predictors.character_predictor import CharacterPredictor, DigitPredictor
@@ -57,9 +57,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if args.task == "digit":
         results["inverted_test_accuracy"] = accuracy(predictor, 255 - images, labels, preprocess=False)
         results["inverted_test_accuracy_through_preprocessing"] = accuracy(predictor, 255 - images, labels, True)
-    for key, value in results.items():
-        print(f"{key:>46}: {value:.4f}")
-    print(json.dumps({"task": args.task, **{k: round(v, 4) for k, v in results.items()}}))
+    print_results(results, 4, task=args.task)
     return results
 
 

@@ -9,11 +9,11 @@ some random predictions, as the FSDL labs' report did.
 """
 
 import argparse
-import json
 import time
 
 import numpy as np
 
+from evaluation.report import print_results
 from text_recognizer.data.emnist_lines import EmnistLinesDataset
 from text_recognizer.metrics import character_error_rate, edit_distance, line_accuracy
 from text_recognizer.predictors.line_predictor import LinePredictor
@@ -47,8 +47,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "seconds": elapsed,
     }
     print(f"EmnistLinesDataset test split: {len(texts)} lines. {data.source_note}")
-    for key, value in results.items():
-        print(f"{key:>20}: {value:.4f}")
+    print_results(results, 4)
 
     per_line = sorted(
         ((edit_distance(p, t) / max(1, len(t)), t, p) for p, t in zip(predicted, texts, strict=True)),
@@ -58,7 +57,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     show("Best", per_line[: args.show])
     rng = np.random.default_rng(0)
     show("Random", [per_line[i] for i in rng.choice(len(per_line), size=min(args.show, len(per_line)), replace=False)])
-    print(json.dumps({k: round(v, 4) for k, v in results.items()}))
     return results
 
 

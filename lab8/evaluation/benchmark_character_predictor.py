@@ -9,12 +9,12 @@ needed; speed does not depend on what the pixels show.
 """
 
 import argparse
-import json
 import statistics
 import time
 
 import numpy as np
 
+from evaluation.report import print_results
 from text_recognizer.predictors import available_tasks
 
 
@@ -59,9 +59,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "single_p95_ms": float(np.percentile(latencies, 95)),
     }
     print(f"backend: {predictor.model.backend}; {args.batch} characters batched, {args.repeats} single calls")
-    for key, value in results.items():
-        print(f"{key:>40}: {value:,.2f}")
-    print(json.dumps({k: round(v, 3) for k, v in results.items()}))
+    print_results(results, 2)
     return results
 
 

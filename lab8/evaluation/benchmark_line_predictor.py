@@ -8,12 +8,12 @@ depend on what the pixels show.
 """
 
 import argparse
-import json
 import statistics
 import time
 
 import numpy as np
 
+from evaluation.report import print_results
 from text_recognizer.predictors.line_predictor import LinePredictor
 
 WIDTH = 952
@@ -52,9 +52,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "batched_lines_per_s": rate,
     }
     print(f"backend: {predictor.model.backend}; lines of 28x{WIDTH}")
-    for key, value in results.items():
-        print(f"{key:>22}: {value:,.2f}")
-    print(json.dumps({k: round(v, 3) for k, v in results.items()}))
+    print_results(results, 2)
     return results
 
 
