@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from api.launch import start_server, stop_server
-from evaluation.http_client import Connection, HttpRequest
+from evaluation.http_client import Connection, HttpRequest, health_problem
 
 JSON = (("Content-Type", "application/json"),)
 # The first bytes of formats Pillow knows but a photo never comes in (EPS would run Ghostscript).
@@ -148,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
+    problem = health_problem(args.url) if args.url else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     process, url = (None, args.url) if args.url else start_server(sys.executable, Path(tempfile.mkdtemp()) / "fuzz.log")
     valid = drawn_seven()
     try:

@@ -62,3 +62,16 @@ class Connection:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def health_problem(base_url: str) -> str | None:
+    """Why `base_url` does not answer GET /health with 200, or None when it does."""
+    try:
+        status, _, _ = Connection(base_url, timeout_s=5).send(HttpRequest("GET", "/health"))
+    except (OSError, ValueError) as error:  # a malformed URL or port
+        return f"{base_url} is not a usable server URL ({error})"
+    if status == 0:
+        return f"nothing answers at {base_url}: start the server (make serve) or leave out --url"
+    if status != 200:
+        return f"{base_url}/health answered HTTP {status}: the server is not ready"
+    return None

@@ -25,7 +25,8 @@ import numpy as np
 from PIL import Image
 
 from api.launch import start_server, stop_server
-from evaluation.http_client import Connection, HttpRequest
+from evaluation.http_client import Connection, HttpRequest, health_problem
+from text_recognizer.data.errors import DataError
 
 TASKS = ("character", "line")
 CONCURRENCIES = (1, 8, 32)
@@ -55,7 +56,7 @@ def payloads(task: str) -> list[bytes]:
         from text_recognizer.predictors.inference import artifact_dir
 
         dataset_args = read_config(artifact_dir("line"))["experiment"]["dataset_args"]
-        data = EmnistLinesDataset(**{**dataset_args, "num_train": 1, "num_validation": 1, "num_test": SAMPLES})
+        data = EmnistLinesDataset.held_out(dataset_args, SAMPLES)
         data.setup()
         images = data.split("test")[0]
     step = max(1, len(images) // SAMPLES)
@@ -162,7 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, help="also plot throughput and latency by concurrency to this image")
     args = parser.parse_args(argv)
 
-    bodies = {task: payloads(task) for task in args.tasks}
+    problem = health_problem(args.url) if args.url else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        bodies = {task: payloads(task) for task in args.tasks}
+    except DataError as error:
+        print(f"error: the load test sends held-out images from the datasets: {error}", file=sys.stderr)
+        return 2
     process, results = None, {"runs": []}
     url = args.url
     if url is None:

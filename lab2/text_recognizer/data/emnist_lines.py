@@ -57,6 +57,12 @@ class EmnistLinesDataset(BaseDataModule):
         self.data_seed = data_seed
         self.input_shape = (metadata.CHAR_HEIGHT, metadata.CHAR_WIDTH * max_length)
 
+    @classmethod
+    def held_out(cls, dataset_args: dict, num_test: int) -> "EmnistLinesDataset":
+        """Only `num_test` test lines (one token line per other split) made with `dataset_args`, such as a
+        trained model's: the same test sentences and EMNIST test images it was measured on."""
+        return cls(**{**dataset_args, "num_train": 1, "num_validation": 1, "num_test": num_test})
+
     @property
     def cache_path(self):
         name = (

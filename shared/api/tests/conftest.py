@@ -61,7 +61,7 @@ def emnist_line() -> tuple[bytes, str]:
     from text_recognizer.predictors.inference import artifact_dir
 
     dataset_args = read_config(artifact_dir("line"))["experiment"]["dataset_args"]
-    data = EmnistLinesDataset(**{**dataset_args, "num_train": 1, "num_validation": 1, "num_test": 20})
+    data = EmnistLinesDataset.held_out(dataset_args, 20)
     try:
         data.setup()
     except (DataError, LookupError) as error:

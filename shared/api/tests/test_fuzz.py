@@ -1,11 +1,16 @@
-"""A seeded fuzz run through the test client: malformed requests get 4xx answers, never a 500."""
+"""A seeded fuzz run through the test client (malformed requests get 4xx answers, never a 500), and what the
+fuzz and load scripts say when they cannot run."""
 
 from collections import Counter
+
+import pytest
 
 from api.app import create_app
 from api.recognizer import Recognizer
 from api.settings import Settings
+from evaluation import fuzz_api, load_test_api
 from evaluation.fuzz_api import drawn_seven, image_request, malformed_requests
+from text_recognizer.data.errors import DataError
 
 
 def test_malformed_requests_get_4xx_and_the_app_still_reads():
@@ -19,3 +24,18 @@ def test_malformed_requests_get_4xx_and_the_app_still_reads():
     after = image_request(valid)
     response = client.open(after.path, method=after.method, data=after.body, headers=dict(after.headers))
     assert response.json["pred"] == "7"
+
+
+@pytest.mark.parametrize("script", [fuzz_api, load_test_api])
+def test_scripts_say_when_nothing_answers_at_the_url(script, capsys):
+    assert script.main(["--url", "http://127.0.0.1:1"]) == 2
+    assert "nothing answers at http://127.0.0.1:1" in capsys.readouterr().err
+
+
+def test_load_test_says_what_data_it_needs(monkeypatch, capsys):
+    def missing(task):
+        raise DataError("emnist: no raw files here")
+
+    monkeypatch.setattr(load_test_api, "payloads", missing)
+    assert load_test_api.main(["--requests", "1"]) == 2
+    assert "held-out images" in capsys.readouterr().err

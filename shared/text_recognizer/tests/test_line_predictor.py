@@ -23,7 +23,7 @@ def test_lines():
     from text_recognizer.data.emnist_lines import EmnistLinesDataset
 
     dataset_args = read_config(artifact_dir("line"))["experiment"]["dataset_args"]
-    data = EmnistLinesDataset(**{**dataset_args, "num_train": 1, "num_validation": 1, "num_test": 300})
+    data = EmnistLinesDataset.held_out(dataset_args, 300)
     try:
         data.setup()
     except (DataError, LookupError) as error:
