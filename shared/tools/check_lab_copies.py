@@ -1,0 +1,130 @@
+"""Check that each lab's generated copy of the code stands on its own.
+
+    python -m tools.check_lab_copies          # every lab folder
+    python -m tools.check_lab_copies lab1
+
+`make check-labs` proves that every file of a copy is byte for byte the file of shared/ that the test
+suite runs on, so running that suite again in each copy proves nothing new. What a copy can get wrong
+on its own is what it lacks: lab 1 has none of lab 2's modules. So, for each copy:
+
+- every import of the course's packages, also those inside functions, names a module of that copy
+  (or a name its package defines), read from the source without running it;
+- every module of the copy, tests included, imports in a fresh interpreter started in the lab's
+  folder, and resolves to that copy rather than to shared/ or another lab.
+"""
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.generate_labs import GENERATED_ROOTS, REPO_DIR, lab_dirs, read_manifest
+
+PACKAGES = tuple(root for root in GENERATED_ROOTS if not root.endswith(".py"))
+
+# Run inside the lab folder: import each module named on stdin; print where it came from or what failed.
+IMPORT_ALL = """
+import importlib, json, sys, traceback
+sys.path.insert(0, ".")
+report = {}
+for name in json.load(sys.stdin):
+    try:
+        report[name] = {"file": importlib.import_module(name).__file__}
+    except BaseException:
+        report[name] = {"error": traceback.format_exc(limit=3)}
+print(json.dumps(report))
+"""
+
+
+def module_files(lab_dir: Path) -> dict[str, Path]:
+    """Module name -> file, for every importable Python file of the copy's packages."""
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((lab_dir / package).rglob("*.py")):
+            parts = path.relative_to(lab_dir).with_suffix("").parts
+            if "__pycache__" in parts or not all(part.isidentifier() for part in parts):
+                continue  # e.g. api/gunicorn.conf.py, a config file read by gunicorn, not a module
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = path
+    return modules
+
+
+def defined_names(path: Path) -> set[str]:
+    """Names bound at the top level of a module (functions, classes, assignments, imports)."""
+    names = set()
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def missing_imports(lab_dir: Path) -> list[str]:
+    """Imports of the course's packages, anywhere in the copy, that the copy cannot satisfy."""
+    modules = module_files(lab_dir)
+    problems = []
+    for path in modules.values():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            wanted: list[tuple[str, str | None]] = []
+            if isinstance(node, ast.Import):
+                wanted = [(alias.name, None) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                wanted = [(node.module, alias.name) for alias in node.names]
+            for target, name in wanted:
+                if target.split(".")[0] not in PACKAGES:
+                    continue
+                where = f"{path.relative_to(lab_dir.parent)}:{node.lineno}"
+                if target not in modules:
+                    problems.append(f"{where} imports {target}, which {lab_dir.name} does not have")
+                elif name not in (None, "*", *defined_names(modules[target])) and f"{target}.{name}" not in modules:
+                    problems.append(f"{where} imports {name} from {target}, which does not define it")
+    return problems
+
+
+def failed_imports(lab_dir: Path) -> list[str]:
+    """Modules of the copy that do not import, or that import from outside the copy."""
+    modules = module_files(lab_dir)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL],
+        cwd=lab_dir,
+        input=json.dumps(sorted(modules)),
+        capture_output=True,
+        text=True,
+        env={**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    if result.returncode != 0:
+        return [f"{lab_dir.name}: the import check itself failed:\n{result.stderr[-2000:]}"]
+    problems = []
+    for name, outcome in json.loads(result.stdout.strip().splitlines()[-1]).items():
+        if "error" in outcome:
+            problems.append(f"{lab_dir.name}: import {name} failed:\n{outcome['error']}")
+        elif Path(outcome["file"]).resolve() != modules[name].resolve():
+            problems.append(f"{lab_dir.name}: import {name} came from {outcome['file']}, not the lab's copy")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("labs", nargs="*", help="lab folder names (default: all)")
+    args = parser.parse_args(argv)
+    dirs = [d for d in lab_dirs(read_manifest(), REPO_DIR).values() if not args.labs or d.name in args.labs]
+    failures = 0
+    for lab_dir in dirs:
+        problems = missing_imports(lab_dir) or failed_imports(lab_dir)
+        failures += bool(problems)
+        status = "ok" if not problems else f"{len(problems)} problem(s)"
+        print(f"{lab_dir.name}: {len(module_files(lab_dir))} modules, {status}")
+        for problem in problems:
+            print("  " + problem.replace("\n", "\n  "))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
