@@ -122,23 +122,30 @@ def fetch(name: str, filename: str, *, retries: int = 3, backoff_s: float = 1.0,
 
 
 def download(
-    remote: RemoteFile, dest_dir: Path, *, retries: int = 3, backoff_s: float = 1.0, timeout_s: float = 60.0
+    remote: RemoteFile,
+    dest_dir: Path,
+    *,
+    retries: int = 3,
+    backoff_s: float = 1.0,
+    timeout_s: float = 60.0,
+    progress: bool = True,
 ) -> Path:
     """Download `remote` into `dest_dir`: each URL in turn, each tried up to `retries` times.
 
     Transient failures (connection errors, timeouts, truncated bodies, 5xx) are retried with exponential
     backoff; a checksum mismatch moves on to the next URL. If every URL fails, the error lists why.
+    `progress=False` hides the file's byte progress bar (for many small files fetched at once).
     """
     if retries < 1:
         raise ValueError(f"retries must be at least 1, got {retries}")
-    dest_dir.mkdir(parents=True, exist_ok=True)
     destination = dest_dir / remote.filename
+    destination.parent.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
     mismatches: list[ChecksumMismatchError] = []
     for url in remote.urls:
         for attempt in range(1, retries + 1):
             try:
-                return _download_once(url, destination, remote, timeout_s)
+                return _download_once(url, destination, remote, timeout_s, progress)
             except _TransientError as error:
                 failures.append(f"{url} (attempt {attempt}): {error}")
                 logger.warning("Download failed, %s", failures[-1])
@@ -161,13 +168,13 @@ def download(
     )
 
 
-def _download_once(url: str, destination: Path, remote: RemoteFile, timeout_s: float) -> Path:
+def _download_once(url: str, destination: Path, remote: RemoteFile, timeout_s: float, progress: bool) -> Path:
     hasher = hashlib.new(remote.algorithm)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
     tmp_path = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            received, expected_size = _stream(url, out, hasher, timeout_s, destination.name)
+            received, expected_size = _stream(url, out, hasher, timeout_s, destination.name, progress)
         if expected_size is not None and received != expected_size:
             raise _TransientError(f"truncated: received {received} of {expected_size} bytes")
         actual = hasher.hexdigest()
@@ -184,7 +191,7 @@ def _download_once(url: str, destination: Path, remote: RemoteFile, timeout_s: f
         tmp_path.unlink(missing_ok=True)
 
 
-def _stream(url: str, out, hasher, timeout_s: float, label: str) -> tuple[int, int | None]:
+def _stream(url: str, out, hasher, timeout_s: float, label: str, progress: bool) -> tuple[int, int | None]:
     """Copy the body at `url` into `out`, updating `hasher`; return bytes received and Content-Length."""
     try:
         response = urllib.request.urlopen(url, timeout=timeout_s)
@@ -202,7 +209,7 @@ def _stream(url: str, out, hasher, timeout_s: float, label: str) -> tuple[int, i
         length = response.headers.get("Content-Length")
         expected_size = int(length) if length is not None else None
         received = 0
-        with tqdm(total=expected_size, unit="B", unit_scale=True, desc=label, leave=False) as bar:
+        with tqdm(total=expected_size, unit="B", unit_scale=True, desc=label, leave=False, disable=not progress) as bar:
             try:
                 for chunk in iter(lambda: response.read(CHUNK_SIZE), b""):
                     out.write(chunk)
