@@ -1,4 +1,4 @@
-"""ALTO and PAGE-XML parsing on pages the tests write, and on the real Copiste corpus where present."""
+"""ALTO and PAGE-XML parsing and line cutting, on pages the tests write and on the real Copiste corpus."""
 
 import os
 from pathlib import Path
@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from text_recognizer.data.errors import DataFormatError, MissingDataError
-from text_recognizer.data.line_records import bounding_box
+from text_recognizer.data.line_crops import cut_line
+from text_recognizer.data.line_records import LineRecord, bounding_box
 from text_recognizer.data.transcription_xml import read_transcription
 
 ALTO = """<?xml version="1.0" encoding="UTF-8"?>
@@ -156,3 +157,22 @@ def test_the_real_copiste_pages_parse():
     assert len(lines) + skipped == 5686  # every TextLine of the corpus is read or counted
     assert lines[0].text == lines[0].page_id  # each page's first line is its id, not handwriting
     assert all(line.width > 0 and line.height > 0 for line in lines)
+
+
+def test_cut_line_masks_ink_outside_the_polygon_with_the_paper_tone():
+    page = np.full((100, 200), 230, dtype=np.uint8)
+    page[40:60, 20:180] = 10  # the line's own ink
+    page[20:30, 150:160] = 10  # a descender of the line above, inside the box but outside the polygon
+    polygon = ((10, 35), (190, 35), (190, 65), (10, 65), (10, 35))
+    line = LineRecord(Path("page.png"), "p", "l", "text", (10, 20, 190, 65), polygon=polygon)
+    crop = cut_line(page, line, margin=0)
+    assert crop.shape == (45, 180)
+    assert (crop[20:40, 10:170] == 10).all()  # the line's ink is kept
+    assert (crop[0:10, 140:150] == 230).all()  # the intruding stroke is painted with the paper tone
+
+
+def test_cut_line_keeps_a_margin_and_crops_boxes_as_they_are():
+    page = np.arange(100 * 200, dtype=np.uint32).reshape(100, 200).astype(np.uint8)
+    line = LineRecord(Path("page.png"), "p", "l", "text", (50, 40, 150, 60))
+    crop = cut_line(page, line, margin=0.5)
+    assert np.array_equal(crop, page[30:70, 40:160])
