@@ -5,16 +5,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from text_recognizer.stems import ImageError
+
 MAX_PIXELS = 40_000_000  # a 6,000 x 6,000 photo fits; decompression bombs do not
 MIN_SIDE = 2
 # Formats a photo, scan or drawing comes in. Others (EPS runs Ghostscript, DDS, ICNS...) are refused.
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
 
 ImageInput = str | Path | Image.Image | np.ndarray
-
-
-class ImageError(ValueError):
-    """The input cannot be read as an image; the message says why and what to do."""
 
 
 def load_greyscale(source: ImageInput, max_pixels: int = MAX_PIXELS) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 
 from text_recognizer.predictors.image_io import ImageInput, load_greyscale
 from text_recognizer.predictors.inference import InferenceModel, artifact_dir
-from text_recognizer.predictors.preprocessing import PREPROCESSORS
+from text_recognizer.stems import PREPROCESSORS
 
 BATCH_SIZE = 1024
 

@@ -8,7 +8,7 @@ from text_recognizer.metadata import emnist_lines as metadata
 from text_recognizer.models.line_model import LineModel
 from text_recognizer.models.line_model_ctc import LineModelCtc, ctc_loss
 from text_recognizer.predictors.image_io import ImageError
-from text_recognizer.predictors.line_predictor import line_style
+from text_recognizer.stems import line_style
 
 NUM_CLASSES = len(metadata.MAPPING)
 

@@ -4,39 +4,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from text_recognizer.ctc import greedy_decode
-from text_recognizer.predictors.image_io import ImageError, ImageInput, load_greyscale
+from text_recognizer.predictors.image_io import ImageInput, load_greyscale
 from text_recognizer.predictors.inference import InferenceModel, artifact_dir
-from text_recognizer.predictors.preprocessing import crop_to_ink, ink_on_black, resize, stretch
+from text_recognizer.stems import line_style
 
-MARGIN = 0.1  # of the ink's height, kept on each side, like the gaps around characters in training lines
-MIN_WIDTH = 16  # the network needs at least two output frames
-MAX_WIDTH = 8192  # about 290 characters at training scale: longer inputs are not single lines
 BATCH_SIZE = 64
 FRAME_WIDTH = 8  # pixels of width per output frame of the CTC network
-WORKING_HEIGHT_FACTOR = 8  # ink taller than 8x the model's height is shrunk before padding (bounds memory)
-
-
-def line_style(grey: np.ndarray, height: int = 28) -> np.ndarray:
-    """Bright ink on black, cropped to the ink with a margin, resized to `height` keeping the aspect ratio."""
-    ink = crop_to_ink(ink_on_black(grey))
-    ink_height, ink_width = ink.shape
-    margin = MARGIN * ink_height
-    width = max(MIN_WIDTH, round((ink_width + 2 * margin) * height / (ink_height + 2 * margin)))
-    if width > MAX_WIDTH:
-        raise ImageError(
-            f"the ink is {ink_width}x{ink_height}: at a line height of {height} pixels it would be {width} "
-            f"pixels wide, more than the {MAX_WIDTH} allowed. Is this one line? Crop it to one line first."
-        )
-    # Shrink tall ink before padding it (the margin grows with the height), then pad and resize.
-    scale = min(1.0, WORKING_HEIGHT_FACTOR * height / ink_height)
-    if scale < 1:
-        ink = resize(ink, (max(1, round(ink_height * scale)), max(1, round(ink_width * scale))))
-    ink = np.pad(ink, round(margin * scale))
-    resized = Image.fromarray(ink).resize((width, height), Image.Resampling.BICUBIC)
-    return stretch(np.asarray(resized, dtype=np.uint8))
 
 
 class LinePredictor:

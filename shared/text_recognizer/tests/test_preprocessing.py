@@ -1,4 +1,4 @@
-"""Predictor preprocessing: any size, aspect ratio and polarity in; EMNIST- or MNIST-like 28x28 out."""
+"""The character stems: any size, aspect ratio and polarity in; EMNIST- or MNIST-like 28x28 out."""
 
 import io
 import os
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from text_recognizer.predictors import preprocessing
+from text_recognizer import stems
 from text_recognizer.predictors.image_io import ImageError, decode_bytes, load_greyscale
 
 
@@ -20,13 +20,13 @@ def glyph(height=200, width=120, ink=0, paper=255):
 
 
 def test_dark_on_light_and_light_on_dark_give_the_same_input():
-    normal = preprocessing.emnist_style(glyph())
-    inverted = preprocessing.emnist_style(255 - glyph())
+    normal = stems.emnist_style(glyph())
+    inverted = stems.emnist_style(255 - glyph())
     np.testing.assert_array_equal(normal, inverted)
 
 
 def test_output_is_28x28_bright_ink_filling_the_frame():
-    out = preprocessing.emnist_style(glyph())
+    out = stems.emnist_style(glyph())
     assert out.shape == (28, 28) and out.dtype == np.uint8
     assert out.max() == 255 and out[0].max() < 64 and out[:, 0].max() < 64, "black border like EMNIST"
     rows = np.flatnonzero(out.max(axis=1) > 64)
@@ -38,12 +38,12 @@ def test_position_and_scale_do_not_matter():
     small[10:36, 5:11] = 0
     small[30:36, 5:26] = 0
     large = np.asarray(Image.fromarray(small).resize((600, 600), Image.Resampling.NEAREST))
-    difference = np.abs(preprocessing.emnist_style(small).astype(int) - preprocessing.emnist_style(large).astype(int))
+    difference = np.abs(stems.emnist_style(small).astype(int) - stems.emnist_style(large).astype(int))
     assert difference.mean() < 8
 
 
 def test_mnist_style_centres_the_mass_in_a_20_pixel_box():
-    out = preprocessing.mnist_style(glyph())
+    out = stems.mnist_style(glyph())
     rows, cols = np.nonzero(out > 32)
     assert rows.max() - rows.min() <= 21 and cols.max() - cols.min() <= 21
     mass_row = (np.indices(out.shape)[0] * out).sum() / out.sum()
@@ -54,12 +54,12 @@ def test_mnist_style_centres_the_mass_in_a_20_pixel_box():
 def test_tiny_image_is_upscaled():
     tiny = np.zeros((5, 3), dtype=np.uint8)
     tiny[1:4, 1] = 255
-    assert preprocessing.emnist_style(tiny).shape == (28, 28)
+    assert stems.emnist_style(tiny).shape == (28, 28)
 
 
 def test_blank_image_is_a_clear_error():
     with pytest.raises(ImageError, match="blank"):
-        preprocessing.emnist_style(np.full((40, 40), 250, dtype=np.uint8))
+        stems.emnist_style(np.full((40, 40), 250, dtype=np.uint8))
 
 
 def encode(image: Image.Image, fmt="PNG") -> bytes:
@@ -158,7 +158,7 @@ def test_long_thin_ink_is_shrunk_before_padding(shape):
     """Padding a 3 x 200,000 crop to a square would need 40 GB: the crop is shrunk first."""
     image = np.full(shape, 255, dtype=np.uint8)
     image[1:-1, 1:-1] = 0
-    for style in (preprocessing.emnist_style, preprocessing.mnist_style):
+    for style in (stems.emnist_style, stems.mnist_style):
         assert style(image).shape == (28, 28)
 
 

@@ -1,20 +1,31 @@
-"""Make any character image look like the training data: bright ink on black, cropped, square, 28x28.
+"""Stems: what a model sees, made one way for training data and for the predictors' inputs alike.
 
-EMNIST was made from NIST scans by cropping to the character, centring it in a square and resizing it
-with bicubic interpolation: the ink spans about 24 of 28 pixels inside a 2-pixel black border. MNIST
-fitted each digit into a 20x20 box and placed its centre of mass at the centre of a 28x28 frame.
-Reproducing the right recipe is most of what makes a model trained on those sets read other people's images.
+Characters: bright ink on black, cropped, square, 28x28. EMNIST was made from NIST scans by cropping to the
+character, centring it in a square and resizing it with bicubic interpolation: the ink spans about 24 of
+28 pixels inside a 2-pixel black border. MNIST fitted each digit into a 20x20 box and placed its centre of
+mass at the centre of a 28x28 frame. Reproducing the right recipe is most of what makes a model trained on
+those sets read other people's images.
+
+Lines: bright ink on black, cropped to the ink with a margin, resized to the model's height.
 """
 
 import numpy as np
 from PIL import Image
 
-from text_recognizer.predictors.image_io import ImageError
+
+class ImageError(ValueError):
+    """The input cannot be read as an image, or holds nothing to read; the message says why and what to do."""
+
 
 INK_THRESHOLD = 0.25  # share of the brightest ink level above which a pixel counts as ink
 WORKING_SIDE = 256  # ink larger than this is shrunk before padding: padding a long thin crop to a square
 # would otherwise cost memory in the square of its long side (a 2 x 100,000 image becomes 10 GB)
 EMNIST_BORDER = 2  # pixels of black around the ink in EMNIST images (measured on the data)
+
+LINE_MARGIN = 0.1  # of the ink's height, kept on each side, like the gaps around characters in training lines
+MIN_LINE_WIDTH = 16  # the network needs at least two output frames
+MAX_LINE_WIDTH = 8192  # about 290 characters at training scale: longer inputs are not single lines
+WORKING_HEIGHT_FACTOR = 8  # ink taller than 8x the model's height is shrunk before padding (bounds memory)
 
 
 def ink_on_black(grey: np.ndarray) -> np.ndarray:
@@ -98,6 +109,26 @@ def stretch(image: np.ndarray) -> np.ndarray:
     if peak == 0:
         return image
     return np.clip(image.astype(np.float32) * (255.0 / peak), 0, 255).astype(np.uint8)
+
+
+def line_style(grey: np.ndarray, height: int = 28) -> np.ndarray:
+    """Bright ink on black, cropped to the ink with a margin, resized to `height` keeping the aspect ratio."""
+    ink = crop_to_ink(ink_on_black(grey))
+    ink_height, ink_width = ink.shape
+    margin = LINE_MARGIN * ink_height
+    width = max(MIN_LINE_WIDTH, round((ink_width + 2 * margin) * height / (ink_height + 2 * margin)))
+    if width > MAX_LINE_WIDTH:
+        raise ImageError(
+            f"the ink is {ink_width}x{ink_height}: at a line height of {height} pixels it would be {width} "
+            f"pixels wide, more than the {MAX_LINE_WIDTH} allowed. Is this one line? Crop it to one line first."
+        )
+    # Shrink tall ink before padding it (the margin grows with the height), then pad and resize.
+    scale = min(1.0, WORKING_HEIGHT_FACTOR * height / ink_height)
+    if scale < 1:
+        ink = resize(ink, (max(1, round(ink_height * scale)), max(1, round(ink_width * scale))))
+    ink = np.pad(ink, round(margin * scale))
+    resized = Image.fromarray(ink).resize((width, height), Image.Resampling.BICUBIC)
+    return stretch(np.asarray(resized, dtype=np.uint8))
 
 
 PREPROCESSORS = {"emnist": emnist_style, "mnist": mnist_style}
