@@ -1,4 +1,4 @@
-"""The Copiste corpus: its manifest, parallel checked download, what is read and left out, writer splits."""
+"""The Copiste corpus: manifest, checked parallel download, what is left out, writer splits, the lines cache."""
 
 import functools
 import hashlib
@@ -14,6 +14,7 @@ from PIL import Image
 from text_recognizer import paths
 from text_recognizer.data import copiste
 from text_recognizer.data.errors import ChecksumMismatchError
+from text_recognizer.data.handwriting_lines import SPLITS, HandwritingLines
 from text_recognizer.data.line_records import LineRecord
 
 PAGE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -42,7 +43,10 @@ def corpus(tmp_path) -> Path:
     (root / "jpg").mkdir()
     for page in PAGES:
         (root / "alto" / f"{page}.xml").write_text(PAGE.format(page=page, document=copiste.document_id(page)))
-        Image.fromarray(np.full((300, 400), 250, dtype=np.uint8)).save(root / "jpg" / f"{page}.jpg")
+        image = np.full((300, 400), 250, dtype=np.uint8)
+        for top in (15, 60, 110, 160):  # a stroke of ink in each line's polygon
+            image[top : top + 20, 30:370:7] = 20
+        Image.fromarray(image).save(root / "jpg" / f"{page}.jpg")
     return root
 
 
@@ -137,3 +141,58 @@ def test_the_real_corpus_splits_by_writer():
     train_writers = {line.writer for line in splits["train"]}
     assert not train_writers & {line.writer for line in splits["test"]}
     assert len(splits["test"]) > 500
+
+
+@pytest.fixture
+def lines_dataset(corpus, tmp_path, monkeypatch):
+    """HandwritingLines on the generated corpus, its cache in a temporary folder."""
+    monkeypatch.setattr(copiste, "corpus_dir", lambda: corpus)
+    monkeypatch.setattr(paths, "PROCESSED_DATA_DIR", tmp_path / "processed")
+    return HandwritingLines
+
+
+def test_lines_are_cut_normalized_and_cached(lines_dataset, monkeypatch):
+    data = lines_dataset(height=32)
+    data.setup()
+    assert data.cache_path.is_file()
+    images = [image for split in SPLITS for image in data.split(split)[0]]
+    assert len(images) == 4  # one line of handwriting per page
+    assert all(image.dtype == np.uint8 and image.shape[0] == 32 for image in images)
+    assert data.skipped["crossed-out or unreadable passage"] == 8
+    writers = [set(data.writers(split)) for split in SPLITS]
+    assert sum(map(len, writers)) == len(set().union(*writers))  # no writer in two splits
+
+    monkeypatch.setattr("text_recognizer.data.handwriting_lines.build_arrays", _must_not_rebuild)
+    again = lines_dataset(height=32)
+    again.setup()  # from the cache
+    assert [text for split in SPLITS for text in again.split(split)[1]] == [
+        text for split in SPLITS for text in data.split(split)[1]
+    ]
+
+
+def _must_not_rebuild(*args):
+    raise AssertionError("the cache was rebuilt although nothing changed")
+
+
+def test_a_changed_transcription_rebuilds_the_cache(lines_dataset, corpus):
+    lines_dataset(height=32).setup()
+    page = corpus / "alto" / "wikitexte_0051.xml"
+    page.write_text(page.read_text().replace("Une ligne écrite", "Une autre ligne écrite"))
+    data = lines_dataset(height=32)
+    data.setup()
+    assert "Une autre ligne écrite à la main." in [text for split in SPLITS for text in data.split(split)[1]]
+
+
+def test_a_line_without_ink_is_left_out_and_counted(lines_dataset, corpus):
+    blank = corpus / "jpg" / "wikitexte_0051.jpg"
+    Image.fromarray(np.full((300, 400), 250, dtype=np.uint8)).save(blank)
+    data = lines_dataset(height=32)
+    data.setup()
+    assert data.skipped["no ink in the line's polygon"] == 1
+    assert sum(len(data.split(split)[0]) for split in SPLITS) == 3
+
+
+@pytest.mark.parametrize("fraction", [0, -0.5, 1.5])
+def test_a_bad_subsample_fraction_is_refused(fraction):
+    with pytest.raises(ValueError, match="subsample_fraction"):
+        HandwritingLines(subsample_fraction=fraction)
