@@ -25,13 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from text_recognizer import paths
 from text_recognizer.data import download
 from text_recognizer.data.errors import DataFormatError, MissingDataError
-from text_recognizer.data.line_records import LineRecord
+from text_recognizer.data.line_records import LineRecord, deal_writers
 from text_recognizer.data.transcription_xml import read_transcription
 
 NAME = "copiste"
@@ -121,18 +120,8 @@ def read_lines(root: Path) -> tuple[list[LineRecord], Counter]:
 def split_by_writer(
     lines: list[LineRecord], fractions: dict[str, float] = SPLIT_FRACTIONS, seed: int = SPLIT_SEED
 ) -> dict[str, list[LineRecord]]:
-    """Shuffle the writers with `seed` and deal them into splits of about `fractions` of the writers."""
-    if not np.isclose(sum(fractions.values()), 1.0) or min(fractions.values()) < 0:
-        raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")
-    writers = sorted({line.writer for line in lines})
-    order = np.random.default_rng(seed).permutation(len(writers))
-    bounds = np.round(np.cumsum([0, *fractions.values()]) * len(writers)).astype(int)
-    split_of = {
-        writers[i]: name
-        for name, start, end in zip(fractions, bounds[:-1], bounds[1:], strict=True)
-        for i in order[start:end]
-    }
-    return {name: [line for line in lines if split_of[line.writer] == name] for name in fractions}
+    """The corpus's splits: its writers shuffled with `seed` and dealt out by `fractions`."""
+    return deal_writers(lines, fractions, seed)
 
 
 def summary(splits: dict[str, list[LineRecord]], skipped: Counter) -> str:

@@ -5,6 +5,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 Point = tuple[float, float]
 
 
@@ -57,3 +59,18 @@ def bounding_box(points: tuple[Point, ...], image_size: tuple[int, int]) -> tupl
     if right <= left or bottom <= top:
         return None
     return left, top, right, bottom
+
+
+def deal_writers(lines: list[LineRecord], fractions: dict[str, float], seed: int) -> dict[str, list[LineRecord]]:
+    """Shuffle the writers with `seed` and deal them into splits of about `fractions` of the writers."""
+    if not np.isclose(sum(fractions.values()), 1.0) or min(fractions.values()) < 0:
+        raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")
+    writers = sorted({line.writer for line in lines})
+    order = np.random.default_rng(seed).permutation(len(writers))
+    bounds = np.round(np.cumsum([0, *fractions.values()]) * len(writers)).astype(int)
+    split_of = {
+        writers[i]: name
+        for name, start, end in zip(fractions, bounds[:-1], bounds[1:], strict=True)
+        for i in order[start:end]
+    }
+    return {name: [line for line in lines if split_of[line.writer] == name] for name in fractions}
