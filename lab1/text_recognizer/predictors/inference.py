@@ -35,8 +35,11 @@ class InferenceModel:
         else:
             raise ValueError(f"unknown backend {self.backend!r}; use 'onnxruntime' or 'keras'")
 
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities for a batch of uint8 images shaped as the model takes them."""
+    def __call__(self, images: np.ndarray, widths: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities for a batch of uint8 images shaped as the model takes them.
+
+        Models of variable-width lines also take each image's width (the rest is padding they mask).
+        """
         images = np.asarray(images)
         accepted = len(images.shape) == len(self.input_shape) + 1 and all(
             expected is None or expected == actual
@@ -48,7 +51,12 @@ class InferenceModel:
                 f"expected uint8 images of shape (N, {expected}), got {images.dtype} {images.shape}: "
                 "preprocess them first"
             )
-        return self._run(np.ascontiguousarray(images))
+        if self.takes_widths != (widths is not None):
+            raise ValueError("this model takes the images' widths too" if self.takes_widths else "no widths here")
+        inputs = [np.ascontiguousarray(images)]
+        if widths is not None:
+            inputs.append(np.asarray(widths, dtype=np.int32))
+        return self._run(inputs)
 
     def _onnx_runner(self):
         import onnxruntime as ort
@@ -60,9 +68,10 @@ class InferenceModel:
         session = ort.InferenceSession(
             str(verified_path(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
         )
-        model_input = session.get_inputs()[0]
-        self.input_shape = tuple(d if isinstance(d, int) else None for d in model_input.shape[1:])
-        return lambda images: session.run(None, {model_input.name: images})[0]
+        names = [model_input.name for model_input in session.get_inputs()]
+        self.input_shape = tuple(d if isinstance(d, int) else None for d in session.get_inputs()[0].shape[1:])
+        self.takes_widths = len(names) == 2
+        return lambda inputs: session.run(None, dict(zip(names, inputs, strict=True)))[0]
 
     def _keras_runner(self):
         from text_recognizer import networks
@@ -74,8 +83,9 @@ class InferenceModel:
             **config["network_args"],
         )
         network.load_weights(verified_path(self.directory, WEIGHTS_FILENAME, config))
-        self.input_shape = tuple(network.input_shape[1:])
-        return lambda images: np.asarray(network(images, training=False))
+        self.takes_widths = len(network.inputs) == 2
+        self.input_shape = tuple((network.input_shape[0] if self.takes_widths else network.input_shape)[1:])
+        return lambda inputs: np.asarray(network(inputs if self.takes_widths else inputs[0], training=False))
 
 
 def _default_backend() -> str:

@@ -8,6 +8,8 @@ pixels wide): a 300-pixel line is not padded to 1,400. The widths travel with th
 model can mask the padding and read a line the same alone or in any batch.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 
 BUCKET_STEP = 128  # pixels of width per bucket
@@ -19,6 +21,12 @@ def bucket_boundaries(widths: list[int], step: int = BUCKET_STEP) -> list[int]:
     return list(range(step, max(widths) + step, step))
 
 
+def batch_count(widths: list[int], batch_size: int, step: int = BUCKET_STEP) -> int:
+    """How many batches `bucketed_lines` makes of lines of these widths (augmentation can move a few)."""
+    buckets = np.bincount(np.asarray(widths) // step)
+    return int(np.sum(-(-buckets // batch_size)))
+
+
 def bucketed_lines(
     images: list[np.ndarray],
     labels: list[list[int]],
@@ -27,8 +35,12 @@ def bucketed_lines(
     shuffle: bool = False,
     seed: int = 0,
     step: int = BUCKET_STEP,
+    augment: Callable | None = None,
 ):
-    """A `tf.data.Dataset` of ((pixels, widths), labels) batches, lines grouped by width."""
+    """A `tf.data.Dataset` of ((pixels, widths), labels) batches, lines grouped by width.
+
+    `augment` maps one ((pixels, width), labels) element to a variant (after shuffling, before batching).
+    """
     import tensorflow as tf
 
     if len(images) != len(labels) or not images:
@@ -48,6 +60,8 @@ def bucketed_lines(
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    if augment is not None:
+        dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     boundaries = bucket_boundaries([image.shape[1] for image in images], step)
     dataset = dataset.bucket_by_sequence_length(
         element_length_func=lambda inputs, label: inputs[1],

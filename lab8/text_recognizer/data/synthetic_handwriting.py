@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from tqdm.auto import tqdm
 
 from text_recognizer.data import download
 from text_recognizer.data.errors import MissingDataError
@@ -151,3 +152,46 @@ def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
     return np.asarray(Image.open(buffer).convert("L"))
+
+
+def sample_text(corpora: list[list[str]], rng: np.random.Generator, max_length: int = 60) -> str:
+    """Words from a random line of a random corpus, recombined: a new line, not one of the corpus's lines.
+
+    A run of words from one line, followed by a run from another, up to `max_length` characters.
+    """
+    words: list[str] = []
+    while not words or (len(" ".join(words)) < max_length * 0.6 and rng.random() < 0.7):
+        corpus = corpora[int(rng.integers(len(corpora)))]
+        line = corpus[int(rng.integers(len(corpus)))].split()
+        start = int(rng.integers(len(line))) if line else 0
+        words += line[start : start + int(rng.integers(2, 9))]
+    text = ""
+    for word in words:
+        if text and len(text) + 1 + len(word) > max_length:
+            break
+        text = f"{text} {word}" if text else word[:max_length]
+    return text
+
+
+def render_lines(
+    corpora: list[list[str]], count: int, height: int, seed: int, fonts: list[Path] | None = None
+) -> tuple[list[np.ndarray], list[str]]:
+    """`count` synthetic lines as the line model sees them (`stems.line_style` at `height`), and their texts.
+
+    Texts are drawn from `corpora` (lists of lines; see `sample_text`), each in a random font that has
+    all of its characters; a text no font can draw is drawn again.
+    """
+    from text_recognizer import stems
+
+    fonts = fonts or handwriting_fonts()
+    rng = np.random.default_rng(seed)
+    images, texts = [], []
+    for _ in tqdm(range(count), desc="Synthetic lines", unit="line", leave=False):
+        choices: list[Path] = []
+        while not choices:
+            text = sample_text(corpora, rng)
+            choices = fonts_for(text, fonts)
+        font = choices[int(rng.integers(len(choices)))]
+        images.append(stems.line_style(render_line(text, font, rng), height))
+        texts.append(text)
+    return images, texts

@@ -56,6 +56,23 @@ class FrameMask(layers.Layer):
         return {**super().get_config(), "frame_width": self.frame_width}
 
 
+class DropMask(layers.Layer):
+    """Passes its input on without the frames' mask: the CTC loss takes each line's frame count instead.
+
+    (Keras would otherwise weight the per-line loss by the (batch, frames) mask, which has another shape.)
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True  # it takes the mask in, and gives none out
+
+    def call(self, inputs):
+        return ops.copy(inputs)  # a new tensor: the input's own carries the mask
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
 def handwriting_cnn_bilstm_ctc(
     input_shape: tuple[int, int | None],
     output_shape: tuple[int],
@@ -86,5 +103,5 @@ def handwriting_cnn_bilstm_ctc(
     x = layers.Dropout(dropout_amount)(x)
     x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True))(x, mask=mask)
     x = layers.Dropout(dropout_amount)(x)
-    outputs = layers.Dense(output_shape[0], activation="softmax")(x)
+    outputs = DropMask()(layers.Dense(output_shape[0], activation="softmax")(x))
     return keras.Model([image, width], outputs, name="handwriting_cnn_bilstm_ctc")

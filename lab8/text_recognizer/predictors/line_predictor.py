@@ -6,16 +6,17 @@ from pathlib import Path
 import numpy as np
 
 from text_recognizer.ctc import greedy_decode
+from text_recognizer.line_batching import width_sorted_batches
 from text_recognizer.predictors.image_io import ImageInput, load_greyscale
 from text_recognizer.predictors.inference import InferenceModel, artifact_dir
 from text_recognizer.stems import line_style
 
 BATCH_SIZE = 64
-FRAME_WIDTH = 8  # pixels of width per output frame of the CTC network
+FRAME_WIDTH = 8  # pixels of width per output frame, for models whose config does not record it (Lab 2's)
 
 
 class LinePredictor:
-    """`predict(image) -> (text, confidence)`; confidence is the probability of the decoded best path."""
+    """`predict(image) -> (text, confidence)`; confidence is the probability of the greedy best path."""
 
     task = "line"
 
@@ -23,7 +24,8 @@ class LinePredictor:
         self.model = InferenceModel(model_dir or artifact_dir(self.task), backend)
         self.mapping = tuple(self.model.config["mapping"])
         self.height = self.model.config["input_shape"][0]
-        self.blank_index = self.mapping.index("<B>")
+        self.blank_index = self.model.config.get("blank_index", self.mapping.index("<B>"))
+        self.frame_width = self.model.config.get("frame_width", FRAME_WIDTH)
 
     def preprocess(self, image: ImageInput) -> np.ndarray:
         return line_style(load_greyscale(image), self.height)
@@ -35,18 +37,17 @@ class LinePredictor:
         return self.predict_preprocessed([self.preprocess(image) for image in images])
 
     def predict_preprocessed(self, lines: Sequence[np.ndarray]) -> list[tuple[str, float]]:
-        """Predictions for preprocessed lines of any widths, batched by similar width to limit padding."""
-        order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
-        results: list[tuple[str, float]] = [("", 0.0)] * len(lines)
-        for start in range(0, len(order), BATCH_SIZE):
-            chunk = order[start : start + BATCH_SIZE]
-            width = max(lines[i].shape[1] for i in chunk)
-            width += -width % FRAME_WIDTH
-            batch = np.zeros((len(chunk), self.height, width), dtype=np.uint8)
-            for row, i in enumerate(chunk):
-                batch[row, :, : lines[i].shape[1]] = lines[i]
-            probabilities = self.model(batch)
-            for row, i in enumerate(chunk):
-                frames = max(1, lines[i].shape[1] // FRAME_WIDTH)
-                results[i] = greedy_decode(probabilities[row, :frames], self.mapping, self.blank_index)
+        """Predictions for preprocessed lines of any widths."""
+        return [self.decode(p) for p in self.probabilities(lines)]
+
+    def probabilities(self, lines: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Each line's (frames, classes) probabilities, batched by similar width to limit padding."""
+        results: list[np.ndarray] = [np.empty(0)] * len(lines)
+        for indices, pixels, widths in width_sorted_batches(lines, BATCH_SIZE, self.frame_width):
+            batch = self.model(pixels, widths) if self.model.takes_widths else self.model(pixels)
+            for row, (index, width) in enumerate(zip(indices, widths, strict=True)):
+                results[index] = batch[row, : max(1, int(width) // self.frame_width)]
         return results
+
+    def decode(self, probabilities: np.ndarray) -> tuple[str, float]:
+        return greedy_decode(probabilities, self.mapping, self.blank_index)
