@@ -28,7 +28,7 @@ export PYTHONHASHSEED := 0
 NOTEBOOK_CHECK ?=
 
 .PHONY: setup serve-setup serve serve-debug load-test fuzz docker-build docker-run docker-build-lambda lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
-        train-character train-digit train-line evaluate benchmark clean-venv help
+        train-character train-digit train-line train-handwriting evaluate benchmark clean-venv help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -138,14 +138,20 @@ train-digit: setup  ## Reproduce the committed MNIST digit model
 train-line: setup  ## Reproduce the committed EMNIST Lines CTC model
 	cd shared && ../$(PY) -m training.run_experiment --save training/experiments/emnist_lines_ctc.json
 
+train-handwriting: setup  ## Reproduce the committed real-handwriting model and its language model (about 1.5 h on 2 cores)
+	cd shared && ../$(PY) -m training.train_handwriting --save
+	cd shared && ../$(PY) -m training.build_language_model
+
 evaluate: setup  ## Accuracy of the committed models on their held-out test sets
 	cd shared && ../$(PY) -m evaluation.evaluate_character_predictor --task character
 	cd shared && ../$(PY) -m evaluation.evaluate_character_predictor --task digit
 	cd shared && ../$(PY) -m evaluation.evaluate_line_predictor
+	cd shared && ../$(PY) -m evaluation.evaluate_handwriting_predictor
 
-benchmark: setup  ## Prediction speed of the committed character and line models
+benchmark: setup  ## Prediction speed of the committed character, line and handwriting models
 	cd shared && ../$(PY) -m evaluation.benchmark_character_predictor
 	cd shared && ../$(PY) -m evaluation.benchmark_line_predictor
+	cd shared && ../$(PY) -m evaluation.benchmark_handwriting_predictor
 
 clean-venv:  ## Remove .venv and .venv-serve
 	rm -rf $(VENV) $(SERVE_VENV)

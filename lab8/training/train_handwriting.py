@@ -37,10 +37,10 @@ BROWN_SHARE = 1 / 3  # of the synthetic texts; the rest recombine the training t
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--height", type=int, default=48, help="line height in pixels (a multiple of 8)")
-    parser.add_argument("--epochs", type=int, default=24, help="at most this many epochs")
+    parser.add_argument("--epochs", type=int, default=20, help="at most this many epochs")
     parser.add_argument("--patience", type=int, default=5, help="stop after this many epochs without a better CER")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--synthetic-lines", type=int, default=1500, help="synthetic lines added to training")
     parser.add_argument("--subsample", type=float, default=None, help="fraction of real train/validation lines")
     parser.add_argument("--filters", type=int, default=16)
@@ -60,7 +60,8 @@ def trainable(images, texts, frame_width: int) -> tuple[list, list[str], int]:
     return [image for image, _ in kept], [text for _, text in kept], len(images) - len(kept)
 
 
-def train(args: argparse.Namespace) -> dict:
+def train(args: argparse.Namespace) -> tuple[dict, Path]:
+    """Run the recipe; return the test and validation metrics and the run's folder."""
     import keras
     import tensorflow as tf
 
@@ -145,7 +146,7 @@ def train(args: argparse.Namespace) -> dict:
             },
         )
         print(f"Saved weights, ONNX and config to {destination}")
-    return metrics
+    return metrics, run_dir
 
 
 def main(argv: list[str] | None = None) -> int:
