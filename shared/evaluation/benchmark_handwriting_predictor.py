@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "batched_lines_per_s": rate,
     }
     print(
-        f"backend: {predictor.model.backend}; decoder: {predictor.decoder}; single line {predictor.height}x{args.width}, "
+        f"backend: {predictor.model.backend}; decoder: {predictor.decoder}; "
+        f"single line {predictor.height}x{args.width}, "
         f"batch of {args.batch} lines {predictor.height}x300 to {args.width}"
     )
     print_results(results, 2)

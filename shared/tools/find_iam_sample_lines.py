@@ -3,10 +3,11 @@
     python -m tools.find_iam_sample_lines       # once; the boxes are committed, the images are not
 
 A paragraph with N transcribed lines is cut into N bands at the N - 1 emptiest rows of its ink profile
-(smoothed over a tenth of a line; the text block's rows only, a scan's border columns left out), each band then trimmed to its ink. Check the result by eye: the
-notebook of Lab 4 draws the boxes.
+(smoothed over a tenth of a line; the text block's rows only, a scan's border columns left out),
+each band then trimmed to its ink. Check the result by eye: notebook 04 of Lab 4 draws the boxes.
 """
 
+import itertools
 import json
 
 import numpy as np
@@ -35,7 +36,7 @@ def line_bands(ink: np.ndarray, count: int) -> list[tuple[int, int]]:
         low, high = start + int((boundary - 0.4) * pitch), start + int((boundary + 0.4) * pitch)
         cuts.append(low + int(np.argmin(profile[low:high])))
     edges = [max(0, start - int(pitch / 3)), *cuts, min(ink.shape[0], end + int(pitch / 3))]
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    return list(itertools.pairwise(edges))
 
 
 def main() -> None:

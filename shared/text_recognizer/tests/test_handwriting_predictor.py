@@ -71,8 +71,9 @@ def test_the_configured_decoder_reads_at_least_as_well(real_lines, predictor):
 def test_cli_reads_a_photo_of_a_line(real_lines, tmp_path):
     crops, texts = real_lines
     Image.fromarray(crops[0]).save(tmp_path / "line.jpg", quality=90)
+    command = ["-m", "text_recognizer.predict", "--task", "handwriting", str(tmp_path / "line.jpg"), "--json"]
     result = subprocess.run(
-        [sys.executable, "-m", "text_recognizer.predict", "--task", "handwriting", str(tmp_path / "line.jpg"), "--json"],
+        [sys.executable, *command],
         capture_output=True,
         text=True,
         check=True,
