@@ -12,7 +12,7 @@ PREFIX = "TEXT_RECOGNIZER_"
 class Settings:
     max_body_bytes: int = 8 * 1024 * 1024  # request bodies: a phone photo fits
     max_pixels: int = 16_000_000  # checked from the image header, before any pixel is decoded
-    default_task: str = "line"
+    default_task: str = "handwriting"  # real handwriting (Lab 4); "line" is the EMNIST Lines model of Lab 2
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
 
     @classmethod

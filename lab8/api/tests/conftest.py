@@ -72,6 +72,21 @@ def emnist_line() -> tuple[bytes, str]:
 
 
 @pytest.fixture(scope="session")
+def handwritten_line() -> tuple[bytes, str]:
+    """A real handwritten line of a Copiste test writer (never seen in training) as a JPEG photo, and its text."""
+    from text_recognizer.data import copiste, line_crops
+
+    try:
+        lines, _ = copiste.read_lines(copiste.corpus_dir())
+    except DataError as error:
+        pytest.skip(f"needs the Copiste corpus ({error})")
+    record = copiste.split_by_writer(lines)["test"][0]
+    with Image.open(record.page_image) as page:
+        crop = line_crops.cut_line(np.asarray(page.convert("L")), record)
+    return png_bytes(crop, "JPEG"), record.text
+
+
+@pytest.fixture(scope="session")
 def gunicorn_server(tmp_path_factory):
     """The production server (gunicorn, two workers) of this copy of the code on loopback: (process, URL)."""
     process, url = start_server(sys.executable, tmp_path_factory.mktemp("server") / "server.log")
