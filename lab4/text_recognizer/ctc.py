@@ -1,7 +1,6 @@
 """CTC decoding in plain numpy, for inference without TensorFlow (the predictors use it)."""
 
 import math
-from functools import partial
 
 import numpy as np
 
@@ -33,48 +32,53 @@ def beam_search_decode(
     Keeps the `beam_width` likeliest prefixes frame by frame, each with its probability of ending in a
     blank and in its last character (so that "aa" with a blank between is two a's, and without, one).
     A prefix's score adds `lm_weight` x log P_lm(text) and `length_bonus` per character to log P_ctc(text).
-    Classes below `prune` in a frame are not tried, which makes this fast.
+    Classes below `prune` in a frame are not tried, which makes this fast (plain floats, no numpy per step).
     """
-    if language_model is not None:
-        lm_columns = np.array([language_model.index.get(char, -1) for char in mapping])
+    columns = None if language_model is None else [language_model.index.get(char, -1) for char in mapping]
+    unknown_score = length_bonus + lm_weight * math.log(1e-6)
 
-    def lm_score(prefix: tuple[int, ...], char: int) -> float:
-        if language_model is None:
+    def extension_score(prefix: str, char: int) -> float:
+        if columns is None:
             return length_bonus
-        column = lm_columns[char]
-        if column < 0:
-            return length_bonus + lm_weight * math.log(1e-6)
-        history = "".join(mapping[i] for i in prefix)
-        return length_bonus + lm_weight * float(language_model.log_probabilities(history)[column])
+        if columns[char] < 0:
+            return unknown_score
+        return length_bonus + lm_weight * float(language_model.log_probabilities(prefix)[columns[char]])
 
     log_probabilities = np.log(probabilities + 1e-12)
-    # prefix -> (log P ending in blank, log P ending in its last character, language/length score)
-    beams: dict[tuple[int, ...], tuple[float, float, float]] = {(): (0.0, -math.inf, 0.0)}
+    # prefix text -> [log P ending in a blank, log P ending in its last character, last class, LM/length score]
+    beams: dict[str, list] = {"": [0.0, -math.inf, -1, 0.0]}
     for frame, log_frame in zip(probabilities, log_probabilities, strict=True):
-        candidates = np.flatnonzero(frame >= prune)
-        following: dict[tuple[int, ...], list[float]] = {}
-        add = partial(_add_path, following)
-        for prefix, (p_blank, p_char, extra) in beams.items():
-            p_total = np.logaddexp(p_blank, p_char)
-            for c in candidates:
-                p = log_frame[c]
+        candidates = [(int(c), float(log_frame[c])) for c in np.flatnonzero(frame >= prune)]
+        following: dict[str, list] = {}
+        for prefix, (p_blank, p_char, last, score) in beams.items():
+            p_total = _log_add(p_blank, p_char)
+            for c, p in candidates:
                 if c == blank_index:
-                    add(prefix, p_total + p, -math.inf, extra)
-                elif prefix and prefix[-1] == c:
-                    add(prefix, -math.inf, p_char + p, extra)  # the same character continues
-                    extended = (*prefix, int(c))  # a new one, after a blank
-                    add(extended, -math.inf, p_blank + p, extra + lm_score(prefix, c))
+                    _add_path(following, prefix, p_total + p, -math.inf, last, score)
+                    continue
+                if c == last:
+                    _add_path(following, prefix, -math.inf, p_char + p, last, score)  # the same character goes on
+                    via = p_blank + p  # a new one needs a blank in between
                 else:
-                    extended = (*prefix, int(c))
-                    add(extended, -math.inf, p_total + p, extra + lm_score(prefix, c))
-        ranked = sorted(following.items(), key=lambda item: np.logaddexp(item[1][0], item[1][1]) + item[1][2])
-        beams = {prefix: tuple(values) for prefix, values in ranked[-beam_width:]}
-    best = max(beams.items(), key=lambda item: np.logaddexp(item[1][0], item[1][1]) + item[1][2])[0]
-    return "".join(mapping[i] for i in best)
+                    via = p_total + p
+                _add_path(following, prefix + mapping[c], -math.inf, via, c, score + extension_score(prefix, c))
+        ranked = sorted(following.items(), key=lambda item: _log_add(item[1][0], item[1][1]) + item[1][3])
+        beams = dict(ranked[-beam_width:])
+    return max(beams.items(), key=lambda item: _log_add(item[1][0], item[1][1]) + item[1][3])[0]
 
 
-def _add_path(beams: dict, prefix: tuple[int, ...], blank_part: float, char_part: float, extra: float) -> None:
+def _log_add(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) without leaving the log domain."""
+    if a < b:
+        a, b = b, a
+    return a if b == -math.inf else a + math.log1p(math.exp(b - a))
+
+
+def _add_path(beams: dict, prefix: str, blank_part: float, char_part: float, last: int, score: float) -> None:
     """Add one way of reaching `prefix` (ending in a blank, or in its last character) to `beams`."""
-    entry = beams.setdefault(prefix, [-math.inf, -math.inf, extra])
-    entry[0] = np.logaddexp(entry[0], blank_part)
-    entry[1] = np.logaddexp(entry[1], char_part)
+    entry = beams.get(prefix)
+    if entry is None:
+        beams[prefix] = [blank_part, char_part, last, score]
+    else:
+        entry[0] = _log_add(entry[0], blank_part)
+        entry[1] = _log_add(entry[1], char_part)
