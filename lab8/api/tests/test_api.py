@@ -40,6 +40,7 @@ def test_health_lists_the_loaded_models(client):
         "emnist_character_cnn",
         "mnist_digit_cnn",
         "emnist_lines_ctc",
+        "handwriting_cnn_bilstm_ctc",
     }
 
 

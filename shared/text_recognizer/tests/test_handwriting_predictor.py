@@ -53,7 +53,8 @@ def test_a_line_reads_the_same_alone_and_in_a_batch(real_lines, predictor):
     together = predictor.predict_batch(crops[:8])
     alone = [predictor.predict(crop) for crop in crops[:8]]
     assert [text for text, _ in alone] == [text for text, _ in together]
-    assert [confidence for _, confidence in alone] == pytest.approx([confidence for _, confidence in together], rel=1e-3)
+    confidences = [confidence for _, confidence in together]
+    assert [confidence for _, confidence in alone] == pytest.approx(confidences, rel=1e-3)
 
 
 def test_onnx_runtime_agrees_with_keras_on_real_lines(real_lines, predictor):
