@@ -123,6 +123,7 @@ def test_health_through_an_http_api_event(handler):
         "emnist_character_cnn",
         "mnist_digit_cnn",
         "emnist_lines_ctc",
+        "handwriting_cnn_bilstm_ctc",
     }
     assert get_header(response, "X-Request-ID")
 
