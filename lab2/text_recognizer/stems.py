@@ -17,6 +17,7 @@ class ImageError(ValueError):
     """The input cannot be read as an image, or holds nothing to read; the message says why and what to do."""
 
 
+VERSION = 1  # raise when a stem's output changes: caches of framed training data are rebuilt
 INK_THRESHOLD = 0.25  # share of the brightest ink level above which a pixel counts as ink
 WORKING_SIDE = 256  # ink larger than this is shrunk before padding: padding a long thin crop to a square
 # would otherwise cost memory in the square of its long side (a 2 x 100,000 image becomes 10 GB)

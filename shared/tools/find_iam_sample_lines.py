@@ -4,7 +4,8 @@
 
 A paragraph with N transcribed lines is cut into N bands at the N - 1 emptiest rows of its ink profile
 (smoothed over a tenth of a line; the text block's rows only, a scan's border columns left out),
-each band then trimmed to its ink. Check the result by eye: notebook 04 of Lab 4 draws the boxes.
+each band then trimmed to its ink (specks and dark scan edges apart from the line left out). Check the
+result by eye: notebook 04 of Lab 4 draws the boxes.
 """
 
 import itertools
@@ -39,6 +40,18 @@ def line_bands(ink: np.ndarray, count: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
+def ink_extent(profile: np.ndarray, gap: int) -> tuple[int, int]:
+    """First and past-the-last column of a line's ink, without specks or a scan's dark edge at either end.
+
+    Inked columns are grouped into runs split by blank gaps wider than `gap` (a line's height: wider than
+    any space between words); runs at either end narrower than half of `gap` are not the line's.
+    """
+    columns = np.flatnonzero(profile)
+    runs = np.split(columns, np.flatnonzero(np.diff(columns) > gap) + 1)
+    wide = [i for i, run in enumerate(runs) if run[-1] - run[0] + 1 >= gap / 2] or [0, len(runs) - 1]
+    return int(runs[wide[0]][0]), int(runs[wide[-1]][-1]) + 1
+
+
 def main() -> None:
     transcriptions = json.loads(download.find_local("iam_samples", "lines.json").read_text())
     boxes = {}
@@ -48,8 +61,9 @@ def main() -> None:
         ink[:, ink.mean(axis=0) > 0.5] = False  # a scan's dark border is not ink
         boxes[page_id] = []
         for (top, bottom), text in zip(line_bands(ink, len(texts)), texts, strict=True):
-            rows, columns = np.nonzero(ink[top:bottom])
-            box = [int(columns.min()), top + int(rows.min()), int(columns.max()) + 1, top + int(rows.max()) + 1]
+            left, right = ink_extent(ink[top:bottom].sum(axis=0), gap=bottom - top)
+            rows = np.flatnonzero(ink[top:bottom, left:right].any(axis=1))
+            box = [left, top + int(rows[0]), right, top + int(rows[-1]) + 1]
             boxes[page_id].append({"box": box, "text": text})
     IAM_SAMPLE_BOXES.write_text(json.dumps(boxes, indent=1) + "\n")
     print(f"{sum(map(len, boxes.values()))} line boxes written to {IAM_SAMPLE_BOXES}")

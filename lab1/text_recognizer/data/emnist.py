@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from text_recognizer.data import download
-from text_recognizer.data.base_data_module import BaseDataModule, main
+from text_recognizer.data.base_data_module import main
 from text_recognizer.data.cache import fingerprint_files
+from text_recognizer.data.character_data_module import CharacterDataModule
 from text_recognizer.data.errors import DataFormatError
 from text_recognizer.data.idx import read_idx_images_and_labels
 from text_recognizer.data.splits import stratified_split
@@ -43,8 +44,9 @@ CARVED_NOTE = (
 )
 
 
-class EmnistDataset(BaseDataModule):
-    """EMNIST ByClass characters, 28x28 uint8, upright (the raw files store them transposed)."""
+class EmnistDataset(CharacterDataModule):
+    """EMNIST ByClass characters, 28x28 uint8, upright (the raw files store them transposed), framed by the
+    character stem unless `raw=True`."""
 
     name = "emnist"
     task = "character"

@@ -57,6 +57,23 @@ def test_generation_is_deterministic_and_cached(lines_data):
     assert not np.array_equal(first.split("train")[0], other.split("train")[0])
 
 
+def test_a_split_does_not_change_with_the_size_of_any_split(lines_data):
+    full = make()
+    held_out = EmnistLinesDataset.held_out({}, num_test=4)
+    held_out.setup()
+    assert held_out.texts("test") == full.texts("test")[:4]
+    np.testing.assert_array_equal(held_out.split("test")[0], full.split("test")[0][:4])
+    more_training = EmnistLinesDataset(num_train=80, num_validation=10, num_test=10)
+    more_training.setup()
+    assert more_training.texts("validation") == full.texts("validation")
+    assert more_training.texts("train")[:40] == full.texts("train")
+
+
+def test_subsampling_generated_lines_is_refused_with_what_to_do():
+    with pytest.raises(ValueError, match="num_train"):
+        EmnistLinesDataset(subsample_fraction=0.5)
+
+
 def test_each_character_draws_its_own_image_at_bounded_overlap():
     char_images = np.zeros((4, 28, 28), dtype=np.uint8)
     for k in range(4):

@@ -8,8 +8,9 @@ so that a model reads dark-on-light digits as well as MNIST's light-on-dark ones
 import numpy as np
 
 from text_recognizer.data import download
-from text_recognizer.data.base_data_module import BaseDataModule, main
+from text_recognizer.data.base_data_module import main
 from text_recognizer.data.cache import fingerprint_files
+from text_recognizer.data.character_data_module import CharacterDataModule
 from text_recognizer.data.idx import read_idx_images_and_labels
 from text_recognizer.data.splits import stratified_split
 from text_recognizer.metadata import mnist as metadata
@@ -24,8 +25,8 @@ PROCESSING_VERSION = 1
 MAX_SHIFT = 2
 
 
-class MnistDataset(BaseDataModule):
-    """MNIST digits, 28x28 uint8, light ink on dark background as published."""
+class MnistDataset(CharacterDataModule):
+    """MNIST digits, 28x28 uint8, light ink on dark background, framed by the digit stem unless `raw=True`."""
 
     name = "mnist"
     task = "digit"
@@ -39,8 +40,9 @@ class MnistDataset(BaseDataModule):
         seed: int = 0,
         invert_probability: float = 0.0,
         max_shift: int = MAX_SHIFT,
+        raw: bool = False,
     ) -> None:
-        super().__init__(subsample_fraction=subsample_fraction, seed=seed)
+        super().__init__(subsample_fraction=subsample_fraction, seed=seed, raw=raw)
         self.invert_probability = invert_probability
         self.max_shift = max_shift
 

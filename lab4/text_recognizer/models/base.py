@@ -40,7 +40,13 @@ class BaseModel:
         self.network_args = dict(network_args or {})
         self.input_shape = tuple(input_shape)
         self.mapping = tuple(mapping)
-        self.network = networks.get(network)(self.input_shape, self.output_shape(), **self.network_args)
+        self.network = self._build_network()
+
+    def _build_network(self, weights_from: keras.Model | None = None) -> keras.Model:
+        network = networks.get(self.network_name)(self.input_shape, self.output_shape(), **self.network_args)
+        if weights_from is not None:
+            network.set_weights(weights_from.get_weights())
+        return network
 
     def output_shape(self) -> tuple[int, ...]:
         """What the network outputs per image: one probability per class by default."""
@@ -117,7 +123,8 @@ class BaseModel:
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
         try:
-            self.network.save_weights(staging / WEIGHTS_FILENAME)
+            # A fresh, uncompiled copy: its weights file holds no optimizer state (a third of the size).
+            self._build_network(weights_from=self.network).save_weights(staging / WEIGHTS_FILENAME)
             self.export_onnx(staging / ONNX_FILENAME)
             config = {**self.config(), **(extra_config or {})}
             config["sha256"] = {name: sha256(staging / name) for name in (WEIGHTS_FILENAME, ONNX_FILENAME)}

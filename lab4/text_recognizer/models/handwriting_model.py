@@ -16,6 +16,7 @@ from text_recognizer.ctc import greedy_decode
 from text_recognizer.line_batching import width_sorted_batches
 from text_recognizer.metrics import character_error_rate, line_accuracy
 from text_recognizer.models.base import BaseModel
+from text_recognizer.models.onnx_recurrent import export_with_onnx_lstms
 
 BLANK = "<B>"
 LABEL_PADDING = -1  # what `line_batches` pads label rows with
@@ -113,7 +114,8 @@ class HandwritingModel(BaseModel):
         return {**super().config(), "blank_index": 0, "frame_width": self.frame_width}
 
     def export_onnx(self, path) -> None:
-        """Export (pixels uint8 (N, H, W), widths int32 (N,)) -> probabilities, with a dynamic width."""
+        """Export (pixels uint8 (N, H, W), widths int32 (N,)) -> probabilities, with a dynamic width and the
+        LSTMs as ONNX `LSTM` operators (see `onnx_recurrent`)."""
         import tensorflow as tf
 
         height = self.input_shape[0]
@@ -121,4 +123,4 @@ class HandwritingModel(BaseModel):
             tf.TensorSpec((None, height, None), tf.uint8, name="image"),
             tf.TensorSpec((None,), tf.int32, name="width"),
         ]
-        self.network.export(str(path), format="onnx", verbose=False, input_signature=[signature])
+        export_with_onnx_lstms(self.network, path, signature, self.frame_width)

@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -33,6 +34,7 @@ class BaseDataModule:
         self.subsample_fraction = subsample_fraction
         self.seed = seed
         self.arrays: dict[str, np.ndarray] = {}
+        self.fingerprint: dict = {}
         self.source_note = ""
 
     @property
@@ -43,19 +45,18 @@ class BaseDataModule:
     def cache_path(self):
         return paths.PROCESSED_DATA_DIR / self.name / f"{self.name}.h5"
 
-    def prepare_data(self) -> None:
-        """Fetch raw files and write the processed cache unless it is already up to date."""
-        fingerprint = self._fingerprint()
-        self.source_note = fingerprint.get("note", "")
-        if cache.is_fresh(self.cache_path, fingerprint):
-            return
-        logger.info("Processing %s into %s", self.name, self.cache_path)
-        cache.write(self.cache_path, self._build_arrays(), fingerprint)
+    def prepare_data(self) -> Path:
+        """Fetch raw files and write the processed cache unless it is already up to date; return its path."""
+        self.fingerprint = self._fingerprint()
+        self.source_note = self.fingerprint.get("note", "")
+        if not cache.is_fresh(self.cache_path, self.fingerprint):
+            logger.info("Processing %s into %s", self.name, self.cache_path)
+            cache.write(self.cache_path, self._build_arrays(), self.fingerprint)
+        return self.cache_path
 
     def setup(self) -> None:
         """Load the splits into memory (preparing them first if needed)."""
-        self.prepare_data()
-        arrays = cache.read(self.cache_path)
+        arrays = cache.read(self.prepare_data())
         if self.subsample_fraction is not None and self.subsample_fraction < 1:
             for split in ("train", "validation"):
                 keep = stratified_subsample(arrays[f"y_{split}"], self.subsample_fraction, self.seed)

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from text_recognizer import paths
-from text_recognizer.data.base_data_module import BaseDataModule, main
+from text_recognizer.data.base_data_module import SPLITS, BaseDataModule, main
 from text_recognizer.data.emnist import EmnistDataset
 from text_recognizer.data.sentences import brown_sentences, sample_snippet
 from text_recognizer.data.splits import stratified_split
@@ -23,7 +23,7 @@ from text_recognizer.metadata import emnist_lines as metadata
 
 logger = logging.getLogger(__name__)
 
-GENERATION_VERSION = 1
+GENERATION_VERSION = 2
 SENTENCE_FRACTIONS = (0.8, 0.1, 0.1)
 
 
@@ -48,6 +48,11 @@ class EmnistLinesDataset(BaseDataModule):
         seed: int = 0,
     ) -> None:
         super().__init__(subsample_fraction=subsample_fraction, seed=seed)
+        if subsample_fraction is not None and subsample_fraction < 1:
+            raise ValueError(
+                f"subsample_fraction={subsample_fraction}: EMNIST lines are generated, so ask for fewer with "
+                "num_train / num_validation instead"
+            )
         if not 0 <= min_overlap <= max_overlap < 1:
             raise ValueError(f"need 0 <= min_overlap <= max_overlap < 1, got {min_overlap}, {max_overlap}")
         self.max_length = max_length
@@ -59,8 +64,8 @@ class EmnistLinesDataset(BaseDataModule):
 
     @classmethod
     def held_out(cls, dataset_args: dict, num_test: int) -> "EmnistLinesDataset":
-        """Only `num_test` test lines (one token line per other split) made with `dataset_args`, such as a
-        trained model's: the same test sentences and EMNIST test images it was measured on."""
+        """The first `num_test` test lines (one token line per other split) made with `dataset_args`, such as
+        a trained model's: the very lines it was measured on, without generating its training set."""
         return cls(**{**dataset_args, "num_train": 1, "num_validation": 1, "num_test": num_test})
 
     @property
@@ -72,7 +77,7 @@ class EmnistLinesDataset(BaseDataModule):
         return paths.PROCESSED_DATA_DIR / self.name / name
 
     def _fingerprint(self) -> dict:
-        emnist = EmnistDataset()
+        emnist = EmnistDataset(raw=True)
         sentences = brown_sentences()
         return {
             "version": GENERATION_VERSION,
@@ -83,22 +88,24 @@ class EmnistLinesDataset(BaseDataModule):
         }
 
     def _build_arrays(self) -> dict[str, np.ndarray]:
-        emnist = EmnistDataset()
+        emnist = EmnistDataset(raw=True)
         emnist.setup()
         sentences = brown_sentences()
-        rng = np.random.default_rng(self.data_seed)
         sentence_parts = stratified_split(np.zeros(len(sentences), dtype=int), SENTENCE_FRACTIONS, self.data_seed)
         arrays = {}
-        for split, sentence_indices in zip(("train", "validation", "test"), sentence_parts, strict=True):
+        for index, (split, sentence_indices) in enumerate(zip(SPLITS, sentence_parts, strict=True)):
+            # Each split draws its texts and its ink from generators of its own: the first n lines of a split are
+            # the same whatever its size and the other splits' sizes (so `held_out` rebuilds measured lines).
+            text_rng, ink_rng = (np.random.default_rng([self.data_seed, index, stream]) for stream in (0, 1))
             split_sentences = [sentences[i] for i in sentence_indices]
-            texts = [sample_snippet(split_sentences, self.max_length, rng) for _ in range(self.sizes[split])]
+            texts = [sample_snippet(split_sentences, self.max_length, text_rng) for _ in range(self.sizes[split])]
             images = draw_lines(
                 texts,
                 *emnist.split(split),
                 self.max_length,
                 self.min_overlap,
                 self.max_overlap,
-                rng,
+                ink_rng,
                 desc=f"EMNIST lines ({split})",
             )
             arrays[f"x_{split}"] = images
@@ -124,11 +131,6 @@ class EmnistLinesDataset(BaseDataModule):
                 f"mean {np.mean(lengths):.1f}, max {max(lengths)}"
             )
         return "\n".join(lines)
-
-    def setup(self) -> None:
-        BaseDataModule.setup(self)
-        if self.subsample_fraction is not None and self.subsample_fraction < 1:
-            raise ValueError("EMNIST lines are generated: ask for fewer with num_train / num_validation instead")
 
 
 def draw_lines(

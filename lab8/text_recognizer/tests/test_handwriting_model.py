@@ -42,6 +42,8 @@ def saved_model(tmp_path_factory):
     model = HandwritingModel(
         "handwriting_cnn_bilstm_ctc", (HEIGHT, None), build_codec(TEXTS), {"filters": 4, "lstm_units": 8}
     )
+    model.network.compile(optimizer="adam")  # as after training: the optimizer has state of its own
+    model.network.optimizer.build(model.network.trainable_variables)
     return model, model.save(tmp_path_factory.mktemp("models") / "handwriting")
 
 
@@ -63,6 +65,37 @@ def test_onnx_runtime_agrees_with_keras_and_batches_do_not_matter(saved_model):
         assert a.shape == b.shape and np.abs(a - b).max() < 1e-4
     assert np.abs(alone[0] - onnx[0]).max() < 1e-5
     assert [len(p) for p in onnx] == [37 // 4, 200 // 4, 90 // 4]
+
+
+def test_the_weights_file_holds_no_optimizer_state(saved_model):
+    import h5py
+
+    _, directory = saved_model
+    with h5py.File(directory / "model.weights.h5") as weights:
+        assert "optimizer" not in weights and len(weights["layers"]) > 5
+
+
+def test_the_lstms_are_exported_as_onnx_lstm_operators(saved_model):
+    import onnx
+
+    _, directory = saved_model
+    operators = [node.op_type for node in onnx.load(str(directory / "model.onnx")).graph.node]
+    assert operators.count("LSTM") == 2 and "Loop" not in operators and "Scan" not in operators
+
+
+def test_a_head_the_exporter_cannot_write_is_refused(tmp_path):
+    import keras
+
+    from text_recognizer.models.onnx_recurrent import export_with_onnx_lstms
+
+    image = keras.Input((8, None), dtype="uint8", name="image")
+    width = keras.Input((), dtype="int32", name="width")
+    frames = keras.layers.Reshape((-1, 8))(keras.layers.Rescaling(1 / 255)(image))
+    gru = keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True))(frames)
+    network = keras.Model([image, width], keras.layers.Dense(3, activation="softmax")(gru))
+    with pytest.raises(ValueError, match="only concatenated LSTMs"):
+        export_with_onnx_lstms(network, tmp_path / "model.onnx", [], 1)
+    assert not (tmp_path / "model.onnx").exists()
 
 
 def test_beam_search_needs_a_language_model(saved_model):

@@ -7,8 +7,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from text_recognizer import paths
-from text_recognizer.data import emnist, mnist
+from text_recognizer import paths, stems
+from text_recognizer.data import character_data_module, emnist, mnist
 from text_recognizer.data.emnist import EmnistDataset
 from text_recognizer.data.mnist import MnistDataset
 from text_recognizer.tests.support import write_idx
@@ -42,7 +42,7 @@ def write_emnist_idx(directory, split, num_classes=62):
 
 def test_emnist_test_split_only_is_carved_and_says_so(data_dirs, caplog):
     write_emnist_idx(data_dirs / "raw" / "emnist", "test")
-    data = EmnistDataset()
+    data = EmnistDataset(raw=True)
     with caplog.at_level(logging.WARNING):
         data.setup()
     assert "carved" in caplog.text and "carved" in data.summary()
@@ -109,7 +109,7 @@ def test_matlab_zip_is_read(data_dirs):
     (data_dirs / "raw" / "emnist").mkdir(parents=True)
     with zipfile.ZipFile(data_dirs / "raw" / "emnist" / "matlab.zip", "w") as archive:
         archive.writestr(emnist.MAT_MEMBER, buffer.getvalue())
-    data = EmnistDataset()
+    data = EmnistDataset(raw=True)
     data.setup()
     assert "official" in data.summary()
     images, labels = data.split("test")
@@ -121,6 +121,29 @@ def test_bad_matlab_zip_says_what_to_do(data_dirs):
     (data_dirs / "raw" / "emnist" / "matlab.zip").write_bytes(b"not a zip")
     with pytest.raises(emnist.DataFormatError, match="fetch it again"):
         EmnistDataset().setup()
+
+
+def test_character_images_are_framed_by_the_predictors_stem(data_dirs):
+    write_emnist_idx(data_dirs / "raw" / "emnist", "test")
+    published, framed = EmnistDataset(raw=True), EmnistDataset()
+    published.setup()
+    framed.setup()
+    for split in ("train", "validation", "test"):
+        raw_images, raw_labels = published.split(split)
+        images, labels = framed.split(split)
+        np.testing.assert_array_equal(labels, raw_labels)
+        expected = np.stack([stems.emnist_style(image) for image in raw_images])
+        np.testing.assert_array_equal(images, expected)
+    assert not np.array_equal(images, raw_images), "the fixture's bars are re-framed, not kept as published"
+    assert framed.cache_path.exists() and framed.source_note == published.source_note
+
+
+def test_blank_character_images_are_kept_as_published():
+    arrays = {f"x_{split}": np.zeros((2, 28, 28), np.uint8) for split in ("train", "validation", "test")}
+    arrays["x_train"][0, 10:18, 12:15] = 255
+    framed = character_data_module.frame_splits(arrays, "emnist", (28, 28))
+    assert framed["x_train"][0].max() == 255 and not np.array_equal(framed["x_train"][0], arrays["x_train"][0])
+    np.testing.assert_array_equal(framed["x_test"], arrays["x_test"])
 
 
 def test_mnist_splits_and_inversion_augmentation(data_dirs):
