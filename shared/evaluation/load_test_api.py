@@ -4,8 +4,9 @@
     python -m evaluation.load_test_api --url http://127.0.0.1:8000 --requests 1000
     python -m evaluation.load_test_api --plot load_test.png    # also plot throughput and latency
 
-For the character and line tasks, at concurrency 1, 8 and 32, sends real held-out images (EMNIST
-characters, EMNIST lines) as base64 JSON over keep-alive connections and reports requests/s, p50 and
+For the character, line and handwriting tasks, at concurrency 1, 8 and 32, sends real held-out images
+(EMNIST characters, EMNIST lines, Copiste lines of writers the model never saw) as base64 JSON over
+keep-alive connections and reports requests/s, p50 and
 p99 latency and errors; then the resident memory of the server's processes, and how long it took from
 launch to the first answer of /health. Client and server share this machine's cores, so the numbers
 are a lower bound on what the server alone can do.
@@ -27,8 +28,10 @@ from PIL import Image
 from api.launch import start_server, stop_server
 from evaluation.http_client import Connection, HttpRequest, health_problem
 from text_recognizer.data.errors import DataError
+from text_recognizer.model_files import read_config
+from text_recognizer.predictors.inference import artifact_dir
 
-TASKS = ("character", "line")
+TASKS = ("character", "line", "handwriting")
 CONCURRENCIES = (1, 8, 32)
 SAMPLES = 64  # distinct images per task, cycled through
 
@@ -47,13 +50,17 @@ def payloads(task: str) -> list[bytes]:
     if task == "character":
         from text_recognizer.data.emnist import EmnistDataset
 
-        data = EmnistDataset()
+        data = EmnistDataset(raw=True)  # as published: the service frames them as it would a photo
+        data.setup()
+        images = data.split("test")[0]
+    elif task == "handwriting":
+        from text_recognizer.data.handwriting_lines import HandwritingLines
+
+        data = HandwritingLines(height=read_config(artifact_dir("handwriting"))["input_shape"][0])
         data.setup()
         images = data.split("test")[0]
     else:
         from text_recognizer.data.emnist_lines import EmnistLinesDataset
-        from text_recognizer.model_files import read_config
-        from text_recognizer.predictors.inference import artifact_dir
 
         dataset_args = read_config(artifact_dir("line"))["experiment"]["dataset_args"]
         data = EmnistLinesDataset.held_out(dataset_args, SAMPLES)

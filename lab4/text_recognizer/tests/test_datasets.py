@@ -156,7 +156,8 @@ def test_mnist_splits_and_inversion_augmentation(data_dirs):
         write_idx(raw / name, array)
     data = MnistDataset(invert_probability=1.0, max_shift=0)
     data.setup()
-    assert len(data.split("validation")[1]) == 5000 - 5000 % 10 or abs(len(data.split("validation")[1]) - 5000) < 10
+    assert np.bincount(data.split("validation")[1]).tolist() == [500] * 10, "5,000 of 6,000, stratified"
+    assert len(data.split("train")[1]) == 1000 and len(data.split("test")[1]) == 100
     batch, _ = next(iter(data.tf_dataset("train", 8, augment=True)))
     assert (batch.numpy() == 255).all(), "every image inverted with probability 1"
 

@@ -44,7 +44,9 @@ def test_no_sentence_is_in_two_splits(lines_data):
         split: {t.split()[1] for t in data.texts(split) if t.startswith("sentence ")}
         for split in ("train", "validation", "test")
     }
+    assert all(numbers.values()), f"every split holds numbered sentences to compare: {numbers}"
     assert not numbers["train"] & numbers["validation"] and not numbers["train"] & numbers["test"]
+    assert not numbers["validation"] & numbers["test"]
 
 
 def test_generation_is_deterministic_and_cached(lines_data):
