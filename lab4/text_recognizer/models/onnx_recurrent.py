@@ -7,6 +7,7 @@ exported by tf2onnx up to its (batch, frames, features) output, and the head aft
 operator by operator from the Keras weights.
 """
 
+import tempfile
 from pathlib import Path
 
 import keras
@@ -19,8 +20,9 @@ def export_with_onnx_lstms(network: keras.Model, path: Path, input_signature: li
     """Write `network` ((image, width) -> per-frame probabilities) to `path` as ONNX.
 
     The network must end with a `Reshape` to (batch, frames, features) followed by dropout, bidirectional
-    LSTMs (concatenated) and a softmax `Dense`; layers without weights that only handle masks are skipped.
-    `input_signature` names the inputs `image` and `width`; a line has `width // frame_width` frames.
+    LSTMs (concatenated) and a softmax `Dense`; layers without weights that only handle masks are skipped,
+    and the result is checked against the Keras network before it is written. `input_signature` names the
+    inputs `image` and `width`; a line has `width // frame_width` frames.
     """
     import onnx
 
@@ -33,11 +35,33 @@ def export_with_onnx_lstms(network: keras.Model, path: Path, input_signature: li
     ]
     _check_head(head)
     convolutional = keras.Model(network.inputs, layers[last_reshape].output)
-    convolutional.export(str(path), format="onnx", verbose=False, input_signature=[input_signature])
-    model = onnx.load(str(path))
+    with tempfile.TemporaryDirectory() as scratch:  # `path` is written only once the whole graph checks out
+        part = Path(scratch) / "convolutional.onnx"
+        convolutional.export(str(part), format="onnx", verbose=False, input_signature=[input_signature])
+        model = onnx.load(str(part))
     _append_head(model.graph, head, frame_width)
     onnx.checker.check_model(model, full_check=True)
+    _check_against_keras(network, model.SerializeToString(), input_signature[0].shape[1], frame_width)
     onnx.save(model, str(path))
+
+
+def _check_against_keras(network: keras.Model, onnx_model: bytes, height: int, frame_width: int) -> None:
+    """Raise unless the ONNX graph gives Keras's probabilities on two probe lines of different widths.
+
+    A weightless layer that changed values in the head would otherwise be dropped silently.
+    """
+    import onnxruntime
+
+    widths = np.array([24 * frame_width, 9 * frame_width], np.int32)
+    pixels = np.random.default_rng(0).integers(0, 256, (2, height, int(widths[0])), dtype=np.uint8)
+    pixels[1, :, widths[1] :] = 0
+    session = onnxruntime.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
+    exported = session.run(None, {"image": pixels, "width": widths})[0]
+    reference = np.asarray(network([pixels, widths], training=False))
+    for line, width in enumerate(widths // frame_width):
+        difference = float(np.abs(exported[line, :width] - reference[line, :width]).max())
+        if difference > 1e-4:
+            raise ValueError(f"the ONNX export differs from the Keras network by {difference:.2g}: not written")
 
 
 def _check_head(head: list) -> None:

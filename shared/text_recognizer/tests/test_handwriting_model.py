@@ -98,6 +98,24 @@ def test_a_head_the_exporter_cannot_write_is_refused(tmp_path):
     assert not (tmp_path / "model.onnx").exists()
 
 
+def test_an_export_that_differs_from_keras_is_not_written(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    from text_recognizer.models.onnx_recurrent import export_with_onnx_lstms
+
+    image = keras.Input((8, None), dtype="uint8", name="image")
+    width = keras.Input((), dtype="int32", name="width")
+    frames = keras.layers.Reshape((-1, 8))(keras.layers.Rescaling(1 / 255)(image))
+    lstm = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True))(frames)
+    doubled = keras.layers.Rescaling(2.0)(lstm)  # no weights, but it changes values: the exporter skips it
+    network = keras.Model([image, width], keras.layers.Dense(3, activation="softmax")(doubled))
+    signature = [tf.TensorSpec((None, 8, None), tf.uint8, name="image"), tf.TensorSpec((None,), tf.int32, name="width")]
+    with pytest.raises(ValueError, match="differs from the Keras network"):
+        export_with_onnx_lstms(network, tmp_path / "model.onnx", signature, 1)
+    assert not (tmp_path / "model.onnx").exists()
+
+
 def test_beam_search_needs_a_language_model(saved_model):
     _, directory = saved_model
     with pytest.raises(ValueError, match="no language model"):
