@@ -136,7 +136,10 @@ def test_committed_models_are_small_and_documented(task):
 
 @pytest.mark.parametrize(("split", "predictor_class"), TEST_SPLITS)
 def test_the_recorded_test_accuracy_is_what_the_model_measures(split, predictor_class, request):
-    """The accuracy in config.json (which the READMEs quote) is measured again here, on the whole test split."""
+    """The accuracy in config.json (which the READMEs quote) is measured again here, on the whole test split.
+
+    Keras measured it at training time, ONNX Runtime measures it here: near-ties may flip on another CPU, so up
+    to 5 images may differ; a model other than the one recorded differs by more."""
     predictor = predictor_class()
     data_module = EmnistDataset if predictor_class is CharacterPredictor else MnistDataset
     request.getfixturevalue(split)  # skips where the data is absent or the model saw it
@@ -144,4 +147,4 @@ def test_the_recorded_test_accuracy_is_what_the_model_measures(split, predictor_
     data.setup()
     images, labels = data.split("test")
     recorded = predictor.model.config["metrics"]["test_accuracy"]
-    assert accuracy(predictor, images, labels, preprocess=False) == pytest.approx(recorded, abs=1e-4)
+    assert accuracy(predictor, images, labels, preprocess=False) == pytest.approx(recorded, abs=5 / len(labels))
