@@ -74,7 +74,8 @@ def emnist_line() -> tuple[bytes, str]:
 @pytest.fixture(scope="session")
 def handwritten_line() -> tuple[bytes, str]:
     """A real handwritten line of a Copiste test writer (never seen in training) as a JPEG photo, and its text."""
-    from text_recognizer.data import copiste, line_crops
+    from text_recognizer import line_crops
+    from text_recognizer.data import copiste
 
     try:
         lines, _ = copiste.read_lines(copiste.corpus_dir())
@@ -82,7 +83,7 @@ def handwritten_line() -> tuple[bytes, str]:
         pytest.skip(f"needs the Copiste corpus ({error})")
     record = copiste.split_by_writer(lines)["test"][0]
     with Image.open(record.page_image) as page:
-        crop = line_crops.cut_line(np.asarray(page.convert("L")), record)
+        crop = line_crops.cut_line(np.asarray(page.convert("L")), record.box, record.polygon)
     return png_bytes(crop, "JPEG"), record.text
 
 
