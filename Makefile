@@ -28,7 +28,7 @@ export PYTHONHASHSEED := 0
 NOTEBOOK_CHECK ?=
 
 .PHONY: setup serve-setup serve serve-debug load-test fuzz docker-build docker-run docker-build-lambda lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
-        train-character train-digit train-line train-handwriting evaluate benchmark clean-venv help
+        train-character train-digit train-line train-handwriting train-line-detector evaluate benchmark clean-venv help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -124,6 +124,7 @@ test-notebooks: setup  ## Run every lab notebook once, headlessly with papermill
 notebooks: setup  ## Re-execute every lab notebook in place (what instructors commit)
 	@set -e; for nb in $(NOTEBOOKS); do echo "== $$nb"; \
 		$(BIN)/papermill --no-progress-bar -k $(KERNEL) --cwd $$(dirname $$nb) $$nb $$nb >/dev/null; done
+	cd shared && ../$(PY) -m tools.strip_corpus_images
 
 lock:  ## Recompile the pinned requirements from requirements/*.in
 	uv pip compile requirements/serve.in -o requirements/serve.txt --python-version $(PYTHON_VERSION)
@@ -142,11 +143,15 @@ train-handwriting: setup  ## Reproduce the committed real-handwriting model and 
 	cd shared && ../$(PY) -m training.train_handwriting --save
 	cd shared && ../$(PY) -m training.build_language_model
 
+train-line-detector: setup  ## Reproduce the committed line detector of Lab 5 (about 50 min on 2 cores)
+	cd shared && ../$(PY) -m training.train_line_detector --save
+
 evaluate: setup  ## Accuracy of the committed models on their held-out test sets
 	cd shared && ../$(PY) -m evaluation.evaluate_character_predictor --task character
 	cd shared && ../$(PY) -m evaluation.evaluate_character_predictor --task digit
 	cd shared && ../$(PY) -m evaluation.evaluate_line_predictor
 	cd shared && ../$(PY) -m evaluation.evaluate_handwriting_predictor
+	cd shared && ../$(PY) -m evaluation.evaluate_paragraph_recognizer
 
 benchmark: setup  ## Prediction speed of the committed character, line and handwriting models
 	cd shared && ../$(PY) -m evaluation.benchmark_character_predictor

@@ -44,6 +44,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--synthetic-pages", type=int, default=300, help="synthetic paragraphs added to training")
+    parser.add_argument(
+        "--iam", action="store_true", help="add the IAM forms (needs IAM, see text_recognizer.data.iam)"
+    )
     parser.add_argument("--subsample", type=float, default=None, help="fraction of train/validation pages")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", action="store_true", help="save the model where the predictor looks for it")
@@ -65,7 +68,11 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
     keras.utils.set_random_seed(args.seed)
     started = time.perf_counter()
     data = LineDetectionPages(
-        side=args.side, subsample_fraction=args.subsample, seed=args.seed, synthetic_pages=args.synthetic_pages
+        side=args.side,
+        subsample_fraction=args.subsample,
+        seed=args.seed,
+        synthetic_pages=args.synthetic_pages,
+        iam=args.iam,
     )
     data.setup()
     print(data.summary())
@@ -110,8 +117,10 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
     found, truth = [], []
     for image, page in zip(validation_images, data.pages("validation"), strict=True):
         probabilities = model.predict_batch(image[None])[0]
-        scale = args.side / max(_page_size(page))
-        found.append([line.box for line in find_lines(probabilities, scale, _page_size(page), settings)])
+        left, top, right, bottom = page.region or (0, 0, *_page_size(page)[::-1])
+        size = (bottom - top, right - left)
+        lines = find_lines(probabilities, args.side / max(size), size, settings)
+        found.append([(x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in (line.box for line in lines)])
         truth.append([line.box for line in page.lines])
     scores = detection_scores(found, truth)
     metrics = {

@@ -88,6 +88,19 @@ def handwritten_line() -> tuple[bytes, str]:
 
 
 @pytest.fixture(scope="session")
+def handwritten_page() -> tuple[bytes, str, int]:
+    """A whole Copiste test page (a writer no model saw) as its JPEG file, the text of all its lines (its
+    reference number first), and their count."""
+    from text_recognizer.data import copiste
+
+    try:
+        page = copiste.split_pages(copiste.corpus_dir())["test"][0]
+    except DataError as error:
+        pytest.skip(f"needs the Copiste corpus ({error})")
+    return page.page_image.read_bytes(), "\n".join(line.text for line in page.lines), len(page.lines)
+
+
+@pytest.fixture(scope="session")
 def gunicorn_server(tmp_path_factory):
     """The production server (gunicorn, two workers) of this copy of the code on loopback: (process, URL)."""
     process, url = start_server(sys.executable, tmp_path_factory.mktemp("server") / "server.log")

@@ -10,6 +10,9 @@ are split by the writer map of the Lab 4 line data (`copiste.split_pages`), so n
 training by the line detector or by the line model. The arrays are cached uint8 in HDF5, keyed by the
 corpus files' fingerprint and the parameters.
 
+`iam=True` adds the IAM forms, cut to their handwritten part (`iam.split_pages`), to each split, for
+those who have IAM (it needs a registration, see `iam`).
+
 `synthetic_pages` adds synthetic paragraphs (`synthetic_paragraphs`, Brown-corpus texts) for training:
 other layouts, line counts and sizes than the corpus's one. They are made at `setup()` from the seed.
 """
@@ -37,7 +40,12 @@ class LineDetectionPages:
     name = "line_detection_pages"
 
     def __init__(
-        self, side: int = 512, subsample_fraction: float | None = None, seed: int = 0, synthetic_pages: int = 0
+        self,
+        side: int = 512,
+        subsample_fraction: float | None = None,
+        seed: int = 0,
+        synthetic_pages: int = 0,
+        iam: bool = False,
     ) -> None:
         if side < 64 or side % page_stems.MULTIPLE:
             raise ValueError(f"side must be a multiple of {page_stems.MULTIPLE} of at least 64, got {side}")
@@ -47,19 +55,28 @@ class LineDetectionPages:
         self.subsample_fraction = subsample_fraction
         self.seed = seed
         self.synthetic_pages = synthetic_pages
+        self.iam = iam
         self.extent: dict[str, float] = {}
         self.synthetic: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
         self._splits: dict[str, tuple[list[np.ndarray], list[np.ndarray], list[PageRecord]]] = {}
 
     @property
     def cache_path(self) -> Path:
-        return paths.PROCESSED_DATA_DIR / self.name / f"copiste_side{self.side}.h5"
+        sources = "copiste_iam" if self.iam else "copiste"
+        return paths.PROCESSED_DATA_DIR / self.name / f"{sources}_side{self.side}.h5"
 
     def setup(self) -> None:
         """Build the cache if it is missing or stale, then load the splits (train and validation subsampled)."""
         root = copiste.corpus_dir()
         pages = copiste.split_pages(root)
         fingerprint = _fingerprint(root, self.side)
+        if self.iam:
+            from text_recognizer.data import iam
+
+            iam_root = iam.corpus_dir()
+            for split, iam_pages in iam.split_pages(iam_root).items():
+                pages[split] += iam_pages
+            fingerprint["iam"] = cache.fingerprint_files(sorted((iam_root / "xml").glob("*.xml")))
         if not cache.is_fresh(self.cache_path, fingerprint):
             logger.info("Preparing the Copiste pages into %s", self.cache_path)
             cache.write(self.cache_path, build_arrays(pages, self.side), fingerprint)
@@ -104,7 +121,8 @@ class LineDetectionPages:
         return self._splits[name]
 
     def summary(self) -> str:
-        rows = [f"{type(self).__name__}: Copiste pages, longer side {self.side}, ink bright on black"]
+        sources = "Copiste pages and IAM forms" if self.iam else "Copiste pages"
+        rows = [f"{type(self).__name__}: {sources}, longer side {self.side}, ink bright on black"]
         for split in SPLITS:
             images, targets, records = self._split(split)
             lines = sum(len(page.lines) for page in records)
@@ -144,8 +162,10 @@ def prepare_page(page: PageRecord, side: int) -> tuple[np.ndarray, np.ndarray]:
     """A page's detector input and its target map, the same shape."""
     with Image.open(page.page_image) as image:
         grey = np.asarray(image.convert("L"))
-    prepared = page_stems.detector_input(grey, side)
-    return prepared.image, line_targets.render_targets(page.lines, prepared.scale, prepared.image.shape)
+    left, top, right, bottom = page.region or (0, 0, grey.shape[1], grey.shape[0])
+    prepared = page_stems.detector_input(grey[top:bottom, left:right], side)
+    targets = line_targets.render_targets(page.lines, prepared.scale, prepared.image.shape, origin=(left, top))
+    return prepared.image, targets
 
 
 def build_arrays(pages: dict[str, list[PageRecord]], side: int) -> dict[str, np.ndarray]:

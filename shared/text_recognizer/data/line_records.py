@@ -53,7 +53,8 @@ class PageRecord:
 
     `lines` holds all the ink a line detector should find, including lines not to be read (a page's
     reference number, a crossed-out passage); `read_lines` holds the ids of the lines whose text is the
-    page's handwriting to read.
+    page's handwriting to read. `region` (left, top, right, bottom), where set, is the part of the image
+    that holds the lines (IAM forms: the handwritten part, without the printed text above it).
     """
 
     page_image: Path
@@ -61,6 +62,7 @@ class PageRecord:
     writer: str
     lines: tuple[LineRecord, ...]
     read_lines: frozenset[str]
+    region: tuple[int, int, int, int] | None = None  # the part of the image to use (None: all of it)
 
     @property
     def text(self) -> str:

@@ -50,11 +50,18 @@ def body_band(line: LineRecord, scale: float = 1.0) -> tuple[np.ndarray, float]:
     return middle, max(MIN_THICKNESS, BODY_THICKNESS * ascent * scale)
 
 
-def render_targets(lines: Sequence[LineRecord], scale: float, shape: tuple[int, int]) -> np.ndarray:
-    """A uint8 map of `shape` (height, width): LINE_BODY on each line's band, BACKGROUND elsewhere."""
+def render_targets(
+    lines: Sequence[LineRecord], scale: float, shape: tuple[int, int], origin: tuple[float, float] = (0.0, 0.0)
+) -> np.ndarray:
+    """A uint8 map of `shape` (height, width): LINE_BODY on each line's band, BACKGROUND elsewhere.
+
+    Page coordinates are taken relative to `origin` (x, y), the corner of the region the map covers,
+    then scaled by `scale`.
+    """
     target = np.full(shape, BACKGROUND, dtype=np.uint8)
     for line in lines:
         middle, thickness = body_band(line, scale)
+        middle = middle - np.array(origin) * scale
         # The band as a polygon (not a thick polyline, whose round caps would reach past the line's ends).
         offset = np.array([0.0, thickness / 2])
         outline = np.concatenate([middle - offset, (middle + offset)[::-1]])
