@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 from flask import Flask, Request, jsonify, render_template, request
-from PIL import Image
+from PIL import Image, ImageDraw
 from werkzeug.exceptions import HTTPException
 
 from api import image_request, request_log
@@ -26,6 +26,8 @@ from text_recognizer.predictors.image_io import ImageError, decode_bytes
 
 LOGGER = logging.getLogger(__name__)
 PREVIEW_SIDE = 480  # the web page shows the image it read at most this large
+PAGE_PREVIEW_SIDE = 900  # ... and a page with its lines drawn at most this large
+LINE_COLOURS = ((220, 0, 0), (0, 90, 220))  # alternate, so that neighbouring lines' outlines stay apart
 
 
 class FormLimitedRequest(Request):
@@ -63,13 +65,14 @@ def create_app(settings: Settings | None = None, recognizer: Recognizer | None =
     def predict():
         started = time.perf_counter()
         _, reading = read(image_request.parse(request, settings, recognizer.tasks))
-        return jsonify(
-            pred=reading.text,
-            conf=round(reading.confidence, 6),
-            task=reading.task,
-            model=reading.model,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+        answer = {"pred": reading.text, "conf": round(reading.confidence, 6), "task": reading.task}
+        if reading.lines is not None:  # a page: FSDL's pred and conf, plus each line found
+            answer["lines"] = [
+                {"box": list(line.box), "text": line.text, "conf": round(line.confidence, 6)} for line in reading.lines
+            ]
+        answer["model"] = reading.model
+        answer["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return jsonify(answer)
 
     @app.get("/")
     def page():
@@ -83,6 +86,14 @@ def create_app(settings: Settings | None = None, recognizer: Recognizer | None =
         except ApiError as error:
             request_log.note(error=error.error)
             return page_with_error(error.detail, error.status, request.form.get("task"))
+        if reading.lines is not None:  # a page: the lines found, drawn on it, instead of the model's input
+            return render_template(
+                "index.html",
+                tasks=recognizer.tasks,
+                task=reading.task,
+                reading=reading,
+                image_url=_png_data_url(_with_lines(grey, reading.lines)),
+            )
         return render_template(
             "index.html",
             tasks=recognizer.tasks,
@@ -126,6 +137,19 @@ def _preview(grey: np.ndarray) -> np.ndarray:
     image = Image.fromarray(grey)
     image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
     return np.asarray(image)
+
+
+def _with_lines(grey: np.ndarray, lines) -> np.ndarray:
+    """The page's preview in colour with each line's outline drawn and numbered in reading order."""
+    preview = Image.fromarray(grey).convert("RGB")
+    scale = min(1.0, PAGE_PREVIEW_SIDE / max(preview.size))
+    preview = preview.resize((max(1, round(preview.width * scale)), max(1, round(preview.height * scale))))
+    draw = ImageDraw.Draw(preview)
+    for number, line in enumerate(lines, start=1):
+        outline = [(x * scale, y * scale) for x, y in line.polygon]
+        draw.polygon(outline, outline=LINE_COLOURS[number % 2], width=2)
+        draw.text((line.box[0] * scale + 2, line.box[1] * scale), str(number), fill=LINE_COLOURS[number % 2])
+    return np.asarray(preview)
 
 
 def _png_data_url(image: np.ndarray) -> str:

@@ -17,6 +17,7 @@ class Reading:
     model: str
     latency_ms: float
     model_input: np.ndarray  # what the model saw, after preprocessing (the web page shows it)
+    lines: tuple | None = None  # for a page (task `paragraph`): each line found, with its box, text, confidence
 
 
 class UnknownTaskError(ValueError):
@@ -46,9 +47,14 @@ class Recognizer:
         started = time.perf_counter()
         predictor = self.predictors[task]
         model_input = predictor.preprocess(grey)
-        ((text, confidence),) = predictor.predict_preprocessed([model_input])
+        lines = None
+        if hasattr(predictor, "read_page"):  # a page: its lines come with the text
+            page = predictor.read_page(model_input)
+            text, confidence, lines = page.text, page.confidence, page.lines
+        else:
+            ((text, confidence),) = predictor.predict_preprocessed([model_input])
         latency_ms = (time.perf_counter() - started) * 1000
-        return Reading(text, confidence, task, self.model_names[task], latency_ms, model_input)
+        return Reading(text, confidence, task, self.model_names[task], latency_ms, model_input, lines)
 
 
 def _model_name(config: dict) -> str:

@@ -87,7 +87,7 @@ def malformed_requests(valid_png: bytes, count: int, seed: int = 0) -> Iterator[
         data = bytearray(valid_png)
         for _ in range(rng.randint(1, 20)):
             data[rng.randrange(8, len(data))] ^= 1 << rng.randrange(8)  # keep the signature: reach the decoder
-        return image_request(bytes(data), rng.choice(["digit", "character", "line", "handwriting"]))
+        return image_request(bytes(data), rng.choice(["digit", "character", "line", "handwriting", "paragraph"]))
 
     generators = [
         flipped,

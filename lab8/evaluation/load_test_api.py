@@ -4,10 +4,10 @@
     python -m evaluation.load_test_api --url http://127.0.0.1:8000 --requests 1000
     python -m evaluation.load_test_api --plot load_test.png    # also plot throughput and latency
 
-For the character, line and handwriting tasks, at concurrency 1, 8 and 32, sends real held-out images
-(EMNIST characters, EMNIST lines, Copiste lines of writers the model never saw) as base64 JSON over
-keep-alive connections and reports requests/s, p50 and
-p99 latency and errors; then the resident memory of the server's processes, and how long it took from
+For the character, line, handwriting and paragraph tasks, at concurrency 1, 8 and 32, sends real held-out
+images (EMNIST characters, EMNIST lines, Copiste lines and whole pages of writers the models never saw) as
+base64 JSON over keep-alive connections and reports requests/s, p50 and p99 latency and errors (whole
+pages: at most `PAGE_REQUESTS` per run); then the resident memory of the server's processes, and how long it took from
 launch to the first answer of /health. Client and server share this machine's cores, so the numbers
 are a lower bound on what the server alone can do.
 """
@@ -31,9 +31,10 @@ from text_recognizer.data.errors import DataError
 from text_recognizer.model_files import read_config
 from text_recognizer.predictors.inference import artifact_dir
 
-TASKS = ("character", "line", "handwriting")
+TASKS = ("character", "line", "handwriting", "paragraph")
 CONCURRENCIES = (1, 8, 32)
 SAMPLES = 64  # distinct images per task, cycled through
+PAGE_REQUESTS = 100  # at most this many per run for whole pages (each is a detector run and ~20 lines)
 
 
 def png_data_url(ink_on_black: np.ndarray, scale: int = 2) -> str:
@@ -47,6 +48,19 @@ def png_data_url(ink_on_black: np.ndarray, scale: int = 2) -> str:
 
 def payloads(task: str) -> list[bytes]:
     """JSON bodies for `task` from the held-out test split of its dataset."""
+    if task == "paragraph":  # the page photos as they are on disk (JPEG)
+        from text_recognizer.data import copiste
+
+        pages = copiste.split_pages(copiste.corpus_dir())["test"][:SAMPLES]
+        return [
+            json.dumps(
+                {
+                    "image": "data:image/jpeg;base64," + base64.b64encode(page.page_image.read_bytes()).decode(),
+                    "task": task,
+                }
+            ).encode()
+            for page in pages
+        ]
     if task == "character":
         from text_recognizer.data.emnist import EmnistDataset
 
@@ -188,12 +202,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gunicorn answered /health {results['startup_s']} s after launch")
     try:
         for task in args.tasks:
-            run(url, bodies[task], 4, 200)  # warm-up: every worker thread has run each model once
+            run(url, bodies[task], 4, 200 if task != "paragraph" else 8)  # warm-up: each thread ran each model
+            requests = min(args.requests, PAGE_REQUESTS) if task == "paragraph" else args.requests
             for concurrency in args.concurrency:
                 outcome = {
                     "task": task,
                     "concurrency": concurrency,
-                    **run(url, bodies[task], concurrency, args.requests),
+                    **run(url, bodies[task], concurrency, requests),
                 }
                 results["runs"].append(outcome)
                 print(

@@ -6,8 +6,10 @@
    horizontal kernel cuts the thin vertical strokes that can bridge two bands (a descender reaching the
    next line's body) and drops specks.
 2. Connected components of the mask are lines; components much smaller than the page's typical line are
-   dropped (a dot, a stray mark), and a component two or more bands thick (two lines fused where they
-   run close) is split, column by column, into as many bands as it is thick.
+   dropped (a dot, a stray mark), a component two or more bands thick (two lines fused where they run
+   close) is split, column by column, into as many bands as it is thick, pieces of one line that a wide
+   gap between words left apart (one ends where the next begins, at the same height) are joined, and
+   bands not at least twice as long as they are thick (blots, not lines) are dropped.
 3. Each band's middle is followed along its columns; the line's polygon reaches `above` and `below`
    band thicknesses from that middle (proportions measured on the training lines and recorded with the
    model) and half a band's thickness beyond its ends.
@@ -33,9 +35,13 @@ class DetectorSettings:
     above: float  # how far a line reaches above its band's middle, in band thicknesses
     below: float  # ... and below it
     thickness: float  # the median band thickness of the training lines, in pixels at the detector's scale
+    ink_height: float  # the training pages' median `page_stems.writing_height` at the detector's scale
     threshold: float = 0.5  # line-body probability from which a pixel counts as line body
     min_area: float = 0.1  # of the page's median component area: smaller components are specks
     split_ratio: float = 1.7  # a component this many times thicker than the median band holds several lines
+    join_gap: float = 8.0  # pieces of a line this many band thicknesses apart or closer are one line...
+    join_offset: float = 0.75  # ... when their middles at the gap are within this many band thicknesses
+    min_length: float = 2.0  # in band thicknesses: shorter bands are blots, not lines
     step: int = 4  # pixels between the points of a band's middle, at the detector's scale
 
     def to_config(self) -> dict:
@@ -51,7 +57,7 @@ class DetectorSettings:
         return cls(**{key: config[key] for key in RECORDED})
 
 
-RECORDED = ("side", "above", "below", "thickness")
+RECORDED = ("side", "above", "below", "thickness", "ink_height")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ def find_lines(
     if not bands:
         return []
     typical = float(np.median([band_thickness(band) for band in bands]))
+    bands = join_collinear(bands, typical, settings.join_gap, settings.join_offset)
+    bands = [band for band in bands if np.ptp(band[1]) + 1 >= settings.min_length * band_thickness(band)]
     lines = []
     for band in bands:
         polygon = band_polygon(band, typical, settings)
@@ -141,6 +149,43 @@ def split_merged(bands: list[Band], ratio: float) -> list[Band]:
         part = np.minimum((share * parts).astype(int), parts - 1)
         result += [(ys[part == k], xs[part == k]) for k in range(parts) if (part == k).any()]
     return result
+
+
+def join_collinear(bands: list[Band], typical: float, max_gap: float, max_offset: float) -> list[Band]:
+    """Bands joined where one ends and another begins within `max_gap` typical thicknesses to its right,
+    their middles there within `max_offset` thicknesses of each other (a line broken at a word gap)."""
+    ends = [_ends(band) for band in bands]
+    parent = list(range(len(bands)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    for i, (_, right, _, right_middle) in enumerate(ends):
+        for j, (left, _, left_middle, _) in enumerate(ends):
+            gap = left - right
+            if (
+                i != j
+                and -typical <= gap <= max_gap * typical
+                and abs(left_middle - right_middle) <= max_offset * typical
+            ):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for index in range(len(bands)):
+        groups.setdefault(root(index), []).append(index)
+    return [
+        (np.concatenate([bands[i][0] for i in members]), np.concatenate([bands[i][1] for i in members]))
+        for members in groups.values()
+    ]
+
+
+def _ends(band: Band, columns: int = 3) -> tuple[int, int, float, float]:
+    """A band's left and right columns and its middle height over the few columns at each end."""
+    ys, xs = band
+    left, right = int(xs.min()), int(xs.max())
+    return left, right, float(ys[xs < left + columns].mean()), float(ys[xs > right - columns].mean())
 
 
 def band_polygon(band: Band, typical_thickness: float, settings: DetectorSettings) -> list[Point]:

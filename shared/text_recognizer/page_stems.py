@@ -8,11 +8,16 @@ that, so every page goes through the same steps before it:
    about 18 pixels apart at 512, enough to tell them apart, and the network's cost falls with the area);
 2. estimate the paper's brightness everywhere (a max filter wider than any stroke removes the ink, a
    blur smooths what is left) and divide by it: shadows and gradients flatten out;
-3. invert so that ink is bright on black, whatever the input's polarity, and stretch the contrast so that
-   the darkest ink is 255.
+3. invert so that ink is bright on black, whatever the input's polarity; take the paper's grain (its
+   noise, measured by the median absolute deviation) away, and stretch the contrast so that the ink's
+   dark strokes reach 255. A page with a single word is mostly paper: the stretch is set on the pixels
+   darker than the grain, not on the whole page, or it would blow the grain up into ink.
 
-`skew_angle` estimates how far the lines are rotated from horizontal (the angle that makes the rows'
-ink most uneven), so that a tilted photo can be turned upright before lines are found.
+`writing_height` measures how large the writing is (the median height of the ink's connected pieces:
+letters, or words in cursive), so that a photo of a few big words can be brought to the scale of the
+training pages before lines are found. `skew_angle` estimates how far the lines are rotated from
+horizontal (the angle that makes the rows' ink most uneven), so that a tilted photo can be turned
+upright before lines are found.
 """
 
 from dataclasses import dataclass
@@ -24,7 +29,8 @@ from text_recognizer.stems import ImageError
 
 STROKE_FILTER = 0.02  # of the working side: the max filter's width, wider than a pen stroke at that scale
 BACKGROUND_BLUR = 0.06  # of the working side: the blur that smooths the paper estimate
-INK_PERCENTILE = 99.5  # of the ink's darkness: stretched to 255 (a few specks darker than that saturate)
+INK_PERCENTILE = 90  # of the darkness of the pixels that stand out of the grain: stretched to 255
+GRAIN_DEVIATIONS = 4.0  # darkness more than this many (robust) standard deviations above the paper's is ink
 MIN_INK_CONTRAST = 0.06  # below this darkness relative to the paper, nothing on the page counts as ink
 MULTIPLE = 8  # the detector downsamples three times: its inputs' sides are multiples of 8
 
@@ -67,10 +73,13 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     background = cv2.GaussianBlur(background, (blur, blur), 0).astype(np.float32)
     darkness = 1.0 - paper.astype(np.float32) / np.maximum(background, 1.0)
     np.clip(darkness, 0.0, 1.0, out=darkness)
-    peak = float(np.percentile(darkness, INK_PERCENTILE))
-    if peak < MIN_INK_CONTRAST:
+    typical = float(np.median(darkness))
+    grain = typical + GRAIN_DEVIATIONS * 1.4826 * float(np.median(np.abs(darkness - typical)))
+    ink = darkness[darkness > max(grain, MIN_INK_CONTRAST)]
+    if ink.size == 0:
         return np.zeros(paper.shape, dtype=np.uint8)
-    return np.clip(darkness * (255.0 / peak), 0, 255).astype(np.uint8)
+    peak = float(np.percentile(ink, INK_PERCENTILE))
+    return np.clip((darkness - grain) * (255.0 / max(peak - grain, 1e-3)), 0, 255).astype(np.uint8)
 
 
 def detector_input(grey: np.ndarray, side: int) -> DetectorInput:
@@ -83,6 +92,21 @@ def detector_input(grey: np.ndarray, side: int) -> DetectorInput:
     padded = np.zeros((-(-height // MULTIPLE) * MULTIPLE, -(-width // MULTIPLE) * MULTIPLE), dtype=np.uint8)
     padded[:height, :width] = ink
     return DetectorInput(padded, scale, (height, width))
+
+
+def writing_height(ink: np.ndarray) -> float:
+    """The median height in pixels of the ink's connected pieces (0 when there is no ink).
+
+    Otsu's threshold separates ink from paper; specks (under 4 pixels) and ruled lines (half the image
+    wide or more) are not writing and are left out.
+    """
+    if not ink.any():
+        return 0.0
+    _, binary = cv2.threshold(ink, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    heights, widths, areas = (stats[1:, key] for key in (cv2.CC_STAT_HEIGHT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_AREA))
+    writing = (areas >= 4) & (heights >= 2) & (widths < 0.5 * ink.shape[1])
+    return float(np.median(heights[writing])) if writing.any() else 0.0
 
 
 def skew_angle(ink: np.ndarray, max_degrees: float = 10.0, step: float = 0.5) -> float:

@@ -47,6 +47,29 @@ class ParsedPage:
     skipped: Counter = field(default_factory=Counter)
 
 
+@dataclass(frozen=True)
+class PageRecord:
+    """A page image with every line on it (in reading order), for finding lines rather than reading them.
+
+    `lines` holds all the ink a line detector should find, including lines not to be read (a page's
+    reference number, a crossed-out passage); `read_lines` holds the ids of the lines whose text is the
+    page's handwriting to read. `region` (left, top, right, bottom), where set, is the part of the image
+    that holds the lines (IAM forms: the handwritten part, without the printed text above it).
+    """
+
+    page_image: Path
+    page_id: str
+    writer: str
+    lines: tuple[LineRecord, ...]
+    read_lines: frozenset[str]
+    region: tuple[int, int, int, int] | None = None  # the part of the image to use (None: all of it)
+
+    @property
+    def text(self) -> str:
+        """The page's handwriting to read, one line per row, in reading order."""
+        return "\n".join(line.text for line in self.lines if line.line_id in self.read_lines)
+
+
 def bounding_box(points: tuple[Point, ...], image_size: tuple[int, int]) -> tuple[int, int, int, int] | None:
     """The integer box around `points`, clipped to an image of `image_size` (width, height).
 

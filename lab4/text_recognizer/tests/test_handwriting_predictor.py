@@ -21,7 +21,8 @@ GOLDEN_CER = 0.25  # greedy on the first 60 test lines, measured 0.222; the whol
 @pytest.fixture(scope="module")
 def real_lines():
     """Greyscale crops of the first test pages' lines, cut from the page images as the cache cuts them."""
-    from text_recognizer.data import copiste, line_crops
+    from text_recognizer import line_crops
+    from text_recognizer.data import copiste
 
     try:
         lines, _ = copiste.read_lines(copiste.corpus_dir())
@@ -33,7 +34,7 @@ def real_lines():
         if record.page_image not in pages:
             with Image.open(record.page_image) as page:
                 pages[record.page_image] = np.asarray(page.convert("L"))
-        crops.append(line_crops.cut_line(pages[record.page_image], record))
+        crops.append(line_crops.cut_line(pages[record.page_image], record.box, record.polygon))
     return crops, [record.text for record in records]
 
 

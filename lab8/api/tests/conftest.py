@@ -74,7 +74,8 @@ def emnist_line() -> tuple[bytes, str]:
 @pytest.fixture(scope="session")
 def handwritten_line() -> tuple[bytes, str]:
     """A real handwritten line of a Copiste test writer (never seen in training) as a JPEG photo, and its text."""
-    from text_recognizer.data import copiste, line_crops
+    from text_recognizer import line_crops
+    from text_recognizer.data import copiste
 
     try:
         lines, _ = copiste.read_lines(copiste.corpus_dir())
@@ -82,8 +83,21 @@ def handwritten_line() -> tuple[bytes, str]:
         pytest.skip(f"needs the Copiste corpus ({error})")
     record = copiste.split_by_writer(lines)["test"][0]
     with Image.open(record.page_image) as page:
-        crop = line_crops.cut_line(np.asarray(page.convert("L")), record)
+        crop = line_crops.cut_line(np.asarray(page.convert("L")), record.box, record.polygon)
     return png_bytes(crop, "JPEG"), record.text
+
+
+@pytest.fixture(scope="session")
+def handwritten_page() -> tuple[bytes, str, int]:
+    """A whole Copiste test page (a writer no model saw) as its JPEG file, the text of all its lines (its
+    reference number first), and their count."""
+    from text_recognizer.data import copiste
+
+    try:
+        page = copiste.split_pages(copiste.corpus_dir())["test"][0]
+    except DataError as error:
+        pytest.skip(f"needs the Copiste corpus ({error})")
+    return page.page_image.read_bytes(), "\n".join(line.text for line in page.lines), len(page.lines)
 
 
 @pytest.fixture(scope="session")

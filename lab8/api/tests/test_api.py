@@ -41,6 +41,7 @@ def test_health_lists_the_loaded_models(client):
         "mnist_digit_cnn",
         "emnist_lines_ctc",
         "handwriting_cnn_bilstm_ctc",
+        "line_detector_fcn",
     }
 
 
@@ -68,6 +69,28 @@ def test_handwriting_is_the_default_task_and_reads_a_real_line(client, handwritt
     assert body["task"] == "handwriting"
     # One line: about 0.32 for this model (test CER 0.27); the Lab 2 EMNIST Lines model reads it at about 0.9.
     assert character_error_rate([body["pred"]], [text]) <= 0.5, (body["pred"], text)
+
+
+def test_the_paragraph_task_reads_a_real_page_line_by_line(client, handwritten_page):
+    jpeg, text, line_count = handwritten_page
+    upload = {"file": (io.BytesIO(jpeg), "page.jpg"), "task": "paragraph"}
+    body = client.post("/v1/predict", data=upload).json
+    assert body["task"] == "paragraph" and body["model"].startswith("line_detector_fcn@")
+    assert 0 < body["conf"] <= 1 and body["pred"] == "\n".join(line["text"] for line in body["lines"])
+    assert abs(len(body["lines"]) - line_count) <= 1  # the page's lines, its reference number included
+    width, height = Image.open(io.BytesIO(jpeg)).size
+    for line in body["lines"]:
+        left, top, right, bottom = line["box"]
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height and 0 < line["conf"] <= 1
+    tops = [line["box"][1] for line in body["lines"]]
+    assert tops == sorted(tops)  # reading order, top to bottom on a one-column page
+    assert character_error_rate([" ".join(body["pred"].split())], [" ".join(text.split())]) <= 0.45
+
+
+def test_a_blank_page_reads_as_nothing(client):
+    blank = png_bytes(np.full((1200, 900), 235, np.uint8))
+    body = client.post("/v1/predict", json={"image": data_url(blank), "task": "paragraph"}).json
+    assert (body["pred"], body["conf"], body["lines"]) == ("", 0.0, [])
 
 
 def test_the_line_task_reads_emnist_lines(client, emnist_line):

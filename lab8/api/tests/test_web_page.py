@@ -89,6 +89,21 @@ def test_draw_a_digit_on_the_canvas(page):
     assert page.inner_text("#prediction") == "7"
 
 
+def test_upload_a_page_and_see_its_lines(page, handwritten_page, tmp_path):
+    jpeg, _, line_count = handwritten_page
+    photo = tmp_path / "page.jpg"
+    photo.write_bytes(jpeg)
+    page.check("input[name=task][value=paragraph]")
+    page.set_input_files("#file", str(photo))
+    page.click("#upload-button")
+    page.wait_for_selector("#lines")
+    screenshot(page, "page-upload")
+    items = page.locator("#lines li")
+    assert abs(items.count() - line_count) <= 1
+    assert page.inner_text("#prediction").count("\n") == items.count() - 1
+    assert page.is_visible("#image-read") and not page.is_visible("#model-input")
+
+
 def test_a_bad_file_gets_a_readable_error(page, tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_bytes(b"these are not pixels")

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from text_recognizer import paths
 from text_recognizer.data import download
 from text_recognizer.data.errors import DataFormatError, MissingDataError
-from text_recognizer.data.line_records import LineRecord, deal_writers
+from text_recognizer.data.line_records import LineRecord, PageRecord, ParsedPage, deal_writers
 from text_recognizer.data.transcription_xml import read_transcription
 
 NAME = "copiste"
@@ -98,23 +98,63 @@ def document_id(page_id: str) -> str:
     return PAGE_SUFFIX.sub("", page_id)
 
 
+def reason_left_out(text: str) -> str | None:
+    """Why a line's text is not handwriting to learn from or to read, or None when it is."""
+    if PAGE_REFERENCE.search(text):
+        return "page reference line"
+    if EDITORIAL_MARK.search(text):
+        return "crossed-out or unreadable passage"
+    return None
+
+
 def read_lines(root: Path) -> tuple[list[LineRecord], Counter]:
     """Every line of handwriting to learn from, with its writer, and what was left out and why."""
     lines, skipped = [], Counter()
-    xml_files = sorted((root / "alto").glob("*.xml"))
-    if not xml_files:
-        raise MissingDataError(f"{root / 'alto'} holds no ALTO files: delete {root} and fetch the corpus again.")
-    for xml_path in xml_files:
-        page = read_transcription(xml_path, root / "jpg")
+    for page in _parsed_pages(root):
         skipped.update(page.skipped)
         for line in page.lines:
-            if PAGE_REFERENCE.search(line.text):
-                skipped["page reference line"] += 1
-            elif EDITORIAL_MARK.search(line.text):
-                skipped["crossed-out or unreadable passage"] += 1
+            reason = reason_left_out(line.text)
+            if reason:
+                skipped[reason] += 1
             else:
                 lines.append(replace(line, writer=document_id(line.page_id)))
     return lines, skipped
+
+
+def read_pages(root: Path) -> list[PageRecord]:
+    """Every page with all its lines (page references and crossed-out passages are ink to find too)."""
+    pages = []
+    for parsed in _parsed_pages(root):
+        if not parsed.lines:
+            continue
+        first = parsed.lines[0]
+        pages.append(
+            PageRecord(
+                page_image=first.page_image,
+                page_id=first.page_id,
+                writer=document_id(first.page_id),
+                lines=tuple(parsed.lines),
+                read_lines=frozenset(line.line_id for line in parsed.lines if not reason_left_out(line.text)),
+            )
+        )
+    return pages
+
+
+def split_pages(root: Path) -> dict[str, list[PageRecord]]:
+    """The pages of each split, by the same writer split as the lines (`split_by_writer`)."""
+    split_of = {line.writer: name for name, lines in split_by_writer(read_lines(root)[0]).items() for line in lines}
+    splits: dict[str, list[PageRecord]] = {name: [] for name in SPLIT_FRACTIONS}
+    for page in read_pages(root):
+        if page.writer in split_of:  # a document with no line to read has no writer in the split
+            splits[split_of[page.writer]].append(page)
+    return splits
+
+
+def _parsed_pages(root: Path) -> list[ParsedPage]:
+    xml_files = sorted((root / "alto").glob("*.xml"))
+    if not xml_files:
+        raise MissingDataError(f"{root / 'alto'} holds no ALTO files: delete {root} and fetch the corpus again.")
+    return [read_transcription(xml_path, root / "jpg") for xml_path in xml_files]
 
 
 def split_by_writer(

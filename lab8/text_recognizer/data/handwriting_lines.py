@@ -19,8 +19,8 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from text_recognizer import paths, stems
-from text_recognizer.data import cache, copiste, line_crops
+from text_recognizer import line_crops, paths, stems
+from text_recognizer.data import cache, copiste
 from text_recognizer.data.line_records import LineRecord
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,9 @@ def _normalized_lines(records: list[LineRecord], height: int, desc: str) -> list
             page = np.asarray(page_image.convert("L"))
         for index in indices:
             try:
-                images[index] = stems.line_style(line_crops.cut_line(page, records[index]), height)
+                images[index] = stems.line_style(
+                    line_crops.cut_line(page, records[index].box, records[index].polygon), height
+                )
             except stems.ImageError:
                 logger.warning("%s, line %s: no ink, left out", page_path.name, records[index].line_id)
     return images

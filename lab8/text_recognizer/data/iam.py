@@ -3,6 +3,7 @@
     root = iam.corpus_dir()            # data/raw/iam/iamdb, the mirror's iam/, or iamdb.zip fetched and unpacked
     lines, skipped = iam.read_lines(root)
     splits = iam.split(lines)          # train / validation / test, no writer in two of them
+    pages = iam.split_pages(root)      # the forms cut to their handwritten part, split the same way (Lab 5)
 
 The layout is IAM's own: `forms/<form id>.png` (or `.jpg`, as in the downsampled `iamdb.zip` that
 `data/raw/iam/metadata.toml` points to) and `xml/<form id>.xml`, where each `<line>` of the handwritten
@@ -27,13 +28,21 @@ from PIL import Image, UnidentifiedImageError
 from text_recognizer import paths
 from text_recognizer.data import download
 from text_recognizer.data.errors import DataFormatError, MissingDataError
-from text_recognizer.data.line_records import LineRecord, ParsedPage, Point, bounding_box, deal_writers
+from text_recognizer.data.line_records import (
+    LineRecord,
+    PageRecord,
+    ParsedPage,
+    Point,
+    bounding_box,
+    deal_writers,
+)
 
 NAME = "iam"
 ARCHIVE = "iamdb.zip"
 EXTRACTED = "iamdb"
 VALIDATION_FRACTION = 0.1  # of the writers outside the test forms
 SPLIT_SEED = 0
+REGION_MARGIN = 0.5  # of the median line height, around a form's handwritten lines
 
 
 def metadata() -> dict:
@@ -144,6 +153,48 @@ def read_lines(root: Path) -> tuple[list[LineRecord], Counter]:
         lines += page.lines
         skipped.update(page.skipped)
     return lines, skipped
+
+
+def read_pages(root: Path, margin: float = REGION_MARGIN) -> list[PageRecord]:
+    """Every form as a page of handwritten lines, cut to its handwritten part as FSDL's line detector did.
+
+    A form's top holds the printed text the writer copied; the region is the box around the handwritten
+    lines widened by `margin` of the median line height on every side, within the image.
+    """
+    pages = []
+    for xml_path in sorted((root / "xml").glob("*.xml")):
+        lines = read_form(xml_path, root / "forms").lines
+        if not lines:
+            continue
+        with Image.open(lines[0].page_image) as image:
+            width, height = image.size
+        pad = round(margin * sorted(line.height for line in lines)[len(lines) // 2])
+        region = (
+            max(0, min(line.box[0] for line in lines) - pad),
+            max(0, min(line.box[1] for line in lines) - pad),
+            min(width, max(line.box[2] for line in lines) + pad),
+            min(height, max(line.box[3] for line in lines) + pad),
+        )
+        pages.append(
+            PageRecord(
+                page_image=lines[0].page_image,
+                page_id=lines[0].page_id,
+                writer=lines[0].writer,
+                lines=tuple(lines),
+                read_lines=frozenset(line.line_id for line in lines),
+                region=region,
+            )
+        )
+    return pages
+
+
+def split_pages(root: Path, test_forms: set[str] | None = None) -> dict[str, list[PageRecord]]:
+    """The forms of each split, by the same writer split as the lines (`split`)."""
+    split_of = {line.writer: name for name, lines in split(read_lines(root)[0], test_forms).items() for line in lines}
+    splits: dict[str, list[PageRecord]] = {"train": [], "validation": [], "test": []}
+    for page in read_pages(root):
+        splits[split_of[page.writer]].append(page)
+    return splits
 
 
 def split(lines: list[LineRecord], test_forms: set[str] | None = None) -> dict[str, list[LineRecord]]:

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 from text_recognizer.data.errors import DataFormatError, MissingDataError
-from text_recognizer.data.line_crops import cut_line
 from text_recognizer.data.line_records import LineRecord, bounding_box
 from text_recognizer.data.transcription_xml import read_transcription
+from text_recognizer.line_crops import cut_line
 
 ALTO = """<?xml version="1.0" encoding="UTF-8"?>
 <alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">
@@ -165,7 +165,7 @@ def test_cut_line_masks_ink_outside_the_polygon_with_the_paper_tone():
     page[20:30, 150:160] = 10  # a descender of the line above, inside the box but outside the polygon
     polygon = ((10, 35), (190, 35), (190, 65), (10, 65), (10, 35))
     line = LineRecord(Path("page.png"), "p", "l", "text", (10, 20, 190, 65), polygon=polygon)
-    crop = cut_line(page, line, margin=0)
+    crop = cut_line(page, line.box, line.polygon, margin=0)
     assert crop.shape == (45, 180)
     assert (crop[20:40, 10:170] == 10).all()  # the line's ink is kept
     assert (crop[0:10, 140:150] == 230).all()  # the intruding stroke is painted with the paper tone
@@ -174,5 +174,5 @@ def test_cut_line_masks_ink_outside_the_polygon_with_the_paper_tone():
 def test_cut_line_keeps_a_margin_and_crops_boxes_as_they_are():
     page = np.arange(100 * 200, dtype=np.uint32).reshape(100, 200).astype(np.uint8)
     line = LineRecord(Path("page.png"), "p", "l", "text", (50, 40, 150, 60))
-    crop = cut_line(page, line, margin=0.5)
+    crop = cut_line(page, line.box, line.polygon, margin=0.5)
     assert np.array_equal(crop, page[30:70, 40:160])

@@ -30,7 +30,7 @@ from text_recognizer.data.line_records import PageRecord
 
 logger = logging.getLogger(__name__)
 
-PROCESSING_VERSION = 1
+PROCESSING_VERSION = 2
 SPLITS = ("train", "validation", "test")
 
 
@@ -86,17 +86,12 @@ class LineDetectionPages:
         self.extent["thickness"] = line_targets.band_thickness(
             train_lines, [self.side / max(_page_size(page)) for page in pages["train"] for _ in page.lines]
         )
+        train_images = _unpacked(arrays, "train")[0]
+        self.extent["ink_height"] = float(np.median([page_stems.writing_height(image) for image in train_images]))
         if self.synthetic_pages:
             self.synthetic = synthetic_arrays(self.synthetic_pages, self.side, self.seed)
         for split_index, split in enumerate(SPLITS):
-            shapes = arrays[f"shapes_{split}"]
-            ends = np.cumsum(shapes.prod(axis=1))
-            images = [
-                arrays[f"x_{split}"][end - h * w : end].reshape(h, w) for end, (h, w) in zip(ends, shapes, strict=True)
-            ]
-            targets = [
-                arrays[f"y_{split}"][end - h * w : end].reshape(h, w) for end, (h, w) in zip(ends, shapes, strict=True)
-            ]
+            images, targets = _unpacked(arrays, split)
             records = pages[split]
             if self.subsample_fraction is not None and split != "test":
                 rng = np.random.default_rng([self.seed, split_index])
@@ -133,11 +128,23 @@ class LineDetectionPages:
             )
         if self.synthetic_pages:
             rows.append(f"  + {self.synthetic_pages} synthetic paragraphs for training")
+        rows.append(f"  the writing's median height: {self.extent['ink_height']:.1f} pixels (training pages)")
         rows.append(
             f"  a line reaches {self.extent['above']:.2f} band thicknesses above its band's middle, "
             f"{self.extent['below']:.2f} below (training medians)"
         )
         return "\n".join(rows)
+
+
+def _unpacked(arrays: dict[str, np.ndarray], split: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The split's page images and target maps, cut back out of the cache's flat arrays."""
+    shapes = arrays[f"shapes_{split}"]
+    ends = np.cumsum(shapes.prod(axis=1))
+    cuts = [(end - h * w, end, (h, w)) for end, (h, w) in zip(ends, shapes, strict=True)]
+    return (
+        [arrays[f"x_{split}"][start:end].reshape(shape) for start, end, shape in cuts],
+        [arrays[f"y_{split}"][start:end].reshape(shape) for start, end, shape in cuts],
+    )
 
 
 def synthetic_arrays(count: int, side: int, seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -183,7 +190,12 @@ def _fingerprint(root: Path, side: int) -> dict:
     return {
         "version": PROCESSING_VERSION,
         "side": side,
-        "stem": [page_stems.STROKE_FILTER, page_stems.BACKGROUND_BLUR, page_stems.INK_PERCENTILE],
+        "stem": [
+            page_stems.STROKE_FILTER,
+            page_stems.BACKGROUND_BLUR,
+            page_stems.INK_PERCENTILE,
+            page_stems.GRAIN_DEVIATIONS,
+        ],
         "targets": [line_targets.BODY_CENTRE, line_targets.BODY_THICKNESS, line_targets.ASSUMED_BASELINE],
         "split": [copiste.SPLIT_FRACTIONS, copiste.SPLIT_SEED],
         "inputs": cache.fingerprint_files(sorted((root / "alto").glob("*.xml")) + sorted((root / "jpg").glob("*"))),

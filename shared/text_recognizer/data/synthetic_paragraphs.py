@@ -4,8 +4,8 @@
     page, lines = render_paragraph(["First line", "second line"], rng)   # uint8 page, LineRecords
 
 The Copiste pages all share one layout (a printed header, ruled paper, about 25 lines to a page).
-Synthetic paragraphs add what they lack: from 2 to 30 lines of any size on a sheet of any shape, so that
-the detector also meets a photo of a few large lines; indents and ragged line ends; other paper and ink
+Synthetic paragraphs add what they lack: from 1 to 30 lines of any size on a sheet of any shape, so that
+the detector also meets a photo of a few large lines or a single word; indents and ragged line ends; other paper and ink
 tones, ruled or plain paper, a shadow, blur, noise and JPEG artefacts. A seed fixes every page.
 """
 
@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from text_recognizer.data.line_records import LineRecord, bounding_box
 from text_recognizer.data.synthetic_handwriting import fonts_for, handwriting_fonts, sample_text
 
-LINES = (2, 30)  # lines on a page
+LINES = (1, 30)  # lines on a page
 PAGE_LONGER_SIDE = (900, 1700)  # pixels
 LINE_SPACING = (1.25, 1.8)  # in font sizes
 MARGIN = (0.04, 0.15)  # of the page's width, left and right

@@ -30,9 +30,10 @@ from text_recognizer.stems import ImageError, line_style
 
 DETECTOR_TASK = "line_detector"
 MIN_SKEW_DEGREES = 1.0  # smaller tilts are left alone: the detector follows slightly slanted lines itself
-# Writing this much thinner or thicker (band thickness) than the training pages' is found again at a
-# better scale, with the page's longer side kept within [MIN_SIDE, MAX_SIDE_FACTOR x the training side].
-RESCALE_BELOW, RESCALE_ABOVE = 0.6, 1.6
+# Writing this much smaller or larger than on the training pages (the median training page's writing
+# height; 90% of them are within 0.7-1.6 of it) is brought to their scale, the page's longer side kept
+# within [MIN_SIDE, MAX_SIDE_FACTOR x the training side].
+RESCALE_BELOW, RESCALE_ABOVE = 0.6, 1.8
 MIN_SIDE, MAX_SIDE_FACTOR = 128, 2
 
 
@@ -49,23 +50,23 @@ class LineDetector:
         return self.model(prepared.image[None])[0], prepared
 
     def find(self, grey: np.ndarray) -> list[FoundLine]:
-        """The page's lines; found again at a better scale when its writing is far larger or smaller than
-        the training pages' (a photo of a few big lines, a dense page)."""
-        lines, thickness = self._find_at(grey, self.settings.side)
-        ratio = thickness / self.settings.thickness if lines else 1.0
-        if not RESCALE_BELOW < ratio < RESCALE_ABOVE:
-            side = round(self.settings.side / ratio / page_stems.MULTIPLE) * page_stems.MULTIPLE
-            side = int(np.clip(side, MIN_SIDE, MAX_SIDE_FACTOR * self.settings.side))
-            lines, _ = self._find_at(grey, side)
-        return lines
-
-    def _find_at(self, grey: np.ndarray, side: int) -> tuple[list[FoundLine], float]:
-        """Lines found with the page's longer side at `side`, and their median band thickness there."""
-        probabilities, prepared = self.probabilities(grey, side)
+        """The page's lines, in reading order, in the page's pixels."""
+        probabilities, prepared = self.probabilities(grey, self.detector_side(grey))
         if not prepared.image.any():  # nothing on the page stands out as ink
-            return [], 0.0
-        lines = find_lines(probabilities, prepared.scale, grey.shape, self.settings)
-        return lines, float(np.median([line.thickness for line in lines])) * prepared.scale if lines else 0.0
+            return []
+        return find_lines(probabilities, prepared.scale, grey.shape, self.settings)
+
+    def detector_side(self, grey: np.ndarray) -> int:
+        """The longer side to bring the page to: the training side, unless the writing is far larger or
+        smaller than on the training pages (a photo of a few big words, a dense page), then the side at
+        which it is as large as there."""
+        prepared = page_stems.detector_input(grey, self.settings.side)
+        height = page_stems.writing_height(prepared.image)
+        ratio = height / self.settings.ink_height if height else 1.0
+        if RESCALE_BELOW < ratio < RESCALE_ABOVE:
+            return self.settings.side
+        side = round(self.settings.side / ratio / page_stems.MULTIPLE) * page_stems.MULTIPLE
+        return int(np.clip(side, MIN_SIDE, MAX_SIDE_FACTOR * self.settings.side))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from text_recognizer.line_detection import DetectorSettings, FoundLine, find_lin
 from text_recognizer.line_matching import box_iou, detection_scores, match_boxes
 from text_recognizer.projection_line_detection import projection_lines
 
-SETTINGS = DetectorSettings(side=512, above=1.6, below=2.2, thickness=5.0)
+SETTINGS = DetectorSettings(side=512, above=1.6, below=2.2, thickness=5.0, ink_height=7.0)
 
 
 def probabilities_from(mask: np.ndarray) -> np.ndarray:
@@ -188,3 +188,39 @@ def test_the_projection_baseline_finds_level_lines():
         top = 60 + index * 80
         assert line.box[1] <= top + 15 <= line.box[3]
         assert line.box[0] <= 41 and line.box[2] >= 450  # strokes span x 40 to 452
+
+
+def test_pieces_of_a_line_split_at_a_word_gap_are_joined_but_columns_and_other_lines_are_not():
+    mask = bands(
+        (40, 46, 20, 120),
+        (41, 47, 150, 260),  # the same line after a 30-pixel gap between words
+        (80, 86, 20, 120),
+        (95, 101, 150, 260),  # a gap as wide, but lower: the next line's start
+        shape=(200, 700),
+    )
+    mask[140:146, 20:200] = 1
+    mask[140:146, 500:680] = 1  # a second column, 300 pixels away
+    lines = find_lines(probabilities_from(mask), 1.0, mask.shape, SETTINGS)
+    boxes = sorted((line.box[0], round((line.box[1] + line.box[3]) / 2)) for line in lines)
+    assert len(lines) == 5, boxes
+    joined = min(lines, key=lambda line: line.box[1])
+    assert joined.box[0] < 20 and joined.box[2] > 260
+
+
+def test_one_word_on_grainy_paper_is_not_drowned_in_its_grain():
+    rng = np.random.default_rng(0)
+    page = np.clip(rng.normal(200, 6, (600, 800)), 0, 255).astype(np.uint8)  # paper grain
+    page[300:340, 100:104] = 40  # a few strokes: far under 1% of the page
+    page[300:340, 120:124] = 40
+    ink = page_stems.ink_map(page)
+    assert ink[300:340, 100:104].min() > 200
+    assert np.mean(ink[:250] > 30) < 0.001  # the grain stays background
+
+
+def test_writing_height_is_the_pieces_median_height_without_ruled_lines():
+    ink = np.zeros((300, 600), np.uint8)
+    for x in range(20, 400, 30):
+        ink[100:120, x : x + 10] = 255  # 13 letters 20 pixels high
+    ink[200:202, :] = 255  # a ruled line across the page
+    assert page_stems.writing_height(ink) == 20
+    assert page_stems.writing_height(np.zeros((50, 50), np.uint8)) == 0.0
