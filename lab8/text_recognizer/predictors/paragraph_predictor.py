@@ -74,7 +74,7 @@ class ReadLine:
     box: tuple[int, int, int, int]  # (left, top, right, bottom) in the input image's pixels
     polygon: tuple[tuple[float, float], ...]
     text: str
-    confidence: float
+    confidence: float  # per character: the greedy path's probability to the power 1 / its characters
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,9 @@ class ParagraphRecognizer:
         ):
             if text.strip():
                 polygon = to_input(line.polygon)
-                lines.append(ReadLine(_box(polygon, grey.shape), tuple(polygon), text, confidence))
+                # A path's probability shrinks with its length: per character, long and short lines compare.
+                per_character = confidence ** (1 / len(text))
+                lines.append(ReadLine(_box(polygon, grey.shape), tuple(polygon), text, per_character))
         characters = sum(len(line.text) for line in lines)
         confidence = sum(line.confidence * len(line.text) for line in lines) / characters if characters else 0.0
         return PageReading("\n".join(line.text for line in lines), confidence, tuple(lines), angle)
