@@ -1,5 +1,6 @@
 """CTC decoding in plain numpy, for inference without TensorFlow (the predictors use it)."""
 
+import heapq
 import math
 
 import numpy as np
@@ -37,21 +38,16 @@ def beam_search_decode(
     columns = None if language_model is None else [language_model.index.get(char, -1) for char in mapping]
     unknown_score = length_bonus + lm_weight * math.log(1e-6)
 
-    def extension_score(prefix: str, char: int) -> float:
-        if columns is None:
-            return length_bonus
-        if columns[char] < 0:
-            return unknown_score
-        return length_bonus + lm_weight * float(language_model.log_probabilities(prefix)[columns[char]])
-
     log_probabilities = np.log(probabilities + 1e-12)
     # prefix text -> [log P ending in a blank, log P ending in its last character, last class, LM/length score]
     beams: dict[str, list] = {"": [0.0, -math.inf, -1, 0.0]}
+    lm_rows: dict[str, list[float]] = {}  # each prefix's next-character log probabilities, looked up once
     for frame, log_frame in zip(probabilities, log_probabilities, strict=True):
         candidates = [(int(c), float(log_frame[c])) for c in np.flatnonzero(frame >= prune)]
         following: dict[str, list] = {}
         for prefix, (p_blank, p_char, last, score) in beams.items():
             p_total = _log_add(p_blank, p_char)
+            extensions = None
             for c, p in candidates:
                 if c == blank_index:
                     _add_path(following, prefix, p_total + p, -math.inf, last, score)
@@ -61,10 +57,25 @@ def beam_search_decode(
                     via = p_blank + p  # a new one needs a blank in between
                 else:
                     via = p_total + p
-                _add_path(following, prefix + mapping[c], -math.inf, via, c, score + extension_score(prefix, c))
-        ranked = sorted(following.items(), key=lambda item: _log_add(item[1][0], item[1][1]) + item[1][3])
-        beams = dict(ranked[-beam_width:])
-    return max(beams.items(), key=lambda item: _log_add(item[1][0], item[1][1]) + item[1][3])[0]
+                bonus = length_bonus
+                if columns is not None:
+                    if extensions is None:
+                        if prefix not in lm_rows:
+                            lm_rows[prefix] = language_model.log_probabilities(prefix).tolist()
+                        extensions = lm_rows[prefix]
+                    column = columns[c]
+                    bonus = unknown_score if column < 0 else length_bonus + lm_weight * extensions[column]
+                _add_path(following, prefix + mapping[c], -math.inf, via, c, score + bonus)
+        if len(following) > beam_width:
+            ranked = heapq.nlargest(beam_width, following.items(), key=_beam_score)
+        else:
+            ranked = following.items()
+        beams = dict(ranked)
+    return max(beams.items(), key=_beam_score)[0]
+
+
+def _beam_score(item: tuple[str, list]) -> float:
+    return _log_add(item[1][0], item[1][1]) + item[1][3]
 
 
 def _log_add(a: float, b: float) -> float:

@@ -10,6 +10,9 @@
    `line_detection.find_lines`) gives each line's polygon in the page's pixels.
 3. Each line is cut with its polygon (`line_crops.cut_line`) and normalized by `stems.line_style`, as the
    line model's training lines were, and the Lab 4 line model reads them all in width-sorted batches.
+   Lines are decoded by beam search with the line model's language model where it has one: it reads
+   about 6 points of CER better than greedy decoding, and a page's budget (1 s) affords its ~10 ms a line,
+   where a single line's (10 ms) did not.
 4. Boxes and polygons are mapped back to the image as it was uploaded.
 """
 
@@ -91,10 +94,17 @@ class ParagraphRecognizer:
     task = "paragraph"
 
     def __init__(
-        self, model_dir: Path | None = None, backend: str | None = None, line_model_dir: Path | None = None
+        self,
+        model_dir: Path | None = None,
+        backend: str | None = None,
+        line_model_dir: Path | None = None,
+        decoder: str | None = None,
     ) -> None:
         self.detector = LineDetector(model_dir, backend)
-        self.reader = HandwritingPredictor(line_model_dir, backend)
+        reader = HandwritingPredictor(line_model_dir, backend, decoder="greedy")
+        if decoder is None:  # beam search where the line model has a language model
+            decoder = "beam" if "language_model" in reader.model.config else "greedy"
+        self.reader = reader if decoder == "greedy" else HandwritingPredictor(line_model_dir, backend, decoder=decoder)
         self.model = self.detector.model
 
     def preprocess(self, image: ImageInput) -> np.ndarray:
