@@ -94,6 +94,24 @@ def detector_input(grey: np.ndarray, side: int) -> DetectorInput:
     return DetectorInput(padded, scale, (height, width))
 
 
+def black_and_white(grey: np.ndarray, block: float = 0.05) -> np.ndarray:
+    """A photo of handwriting as black ink on white paper (uint8, 0 or 255), at its own size.
+
+    The light is flattened and the grain removed first (`ink_map`), then Otsu's threshold, or, with
+    `block` (a fraction of the longer side), an adaptive one over blocks of that size: what a reader
+    wants from a phone photo of a page. The models take the grey levels, not this.
+    """
+    ink = ink_map(255 - grey if is_light_on_dark(grey) else grey)
+    if not ink.any():
+        return np.full(grey.shape, 255, dtype=np.uint8)
+    if block:
+        size = max(3, round(block * max(grey.shape)) | 1)
+        binary = cv2.adaptiveThreshold(ink, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, size, -10)
+    else:
+        _, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return 255 - binary
+
+
 def writing_height(ink: np.ndarray) -> float:
     """The median height in pixels of the ink's connected pieces (0 when there is no ink).
 

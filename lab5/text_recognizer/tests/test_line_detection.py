@@ -224,3 +224,13 @@ def test_writing_height_is_the_pieces_median_height_without_ruled_lines():
     ink[200:202, :] = 255  # a ruled line across the page
     assert page_stems.writing_height(ink) == 20
     assert page_stems.writing_height(np.zeros((50, 50), np.uint8)) == 0.0
+
+
+def test_black_and_white_turns_a_shadowed_photo_into_black_ink_on_white():
+    page = lined_page()
+    for image in (page, 255 - page):  # dark ink on paper, and light ink on a dark board
+        bw = page_stems.black_and_white(image)
+        assert set(np.unique(bw)) <= {0, 255}
+        assert (bw[76:89, 41:43] == 0).all() and (bw[76:89, 449:451] == 0).all()  # strokes in shadow and light
+        assert np.mean(bw[5:55] == 255) > 0.99  # the paper, shadowed or not, is white
+    assert (page_stems.black_and_white(np.full((80, 80), 200, np.uint8)) == 255).all()

@@ -121,6 +121,12 @@ def test_blank_tiny_and_non_page_images_get_a_sensible_answer(recognizer):
         recognizer.predict(np.full((4, 400), 235, np.uint8))
 
 
+def test_a_page_turned_on_its_side_is_answered_without_a_crash(recognizer, synthetic_page):
+    page, lines = synthetic_page
+    reading = recognizer.read(np.rot90(page).copy())
+    assert isinstance(reading.text, str) and len(reading.lines) <= 3 * len(lines)
+
+
 def test_a_single_word_is_one_line(recognizer):
     from text_recognizer.data.synthetic_handwriting import handwriting_fonts
     from text_recognizer.data.synthetic_paragraphs import render_paragraph
