@@ -28,30 +28,13 @@ from PIL import Image, ImageDraw
 from evaluation.report import print_results
 from text_recognizer import paths
 from text_recognizer.data import copiste, download
-from text_recognizer.line_matching import box_iou, detection_scores
+from text_recognizer.line_matching import detection_scores, one_space, scored_text
 from text_recognizer.metrics import character_error_rate
-from text_recognizer.predictors.paragraph_predictor import PageReading, ParagraphRecognizer
+from text_recognizer.predictors.paragraph_predictor import ParagraphRecognizer
 from text_recognizer.projection_line_detection import projection_lines
 
 IAM_SAMPLE_BOXES = Path(__file__).with_name("iam_sample_lines.json")
 DEFAULT_WORST = paths.PROCESSED_DATA_DIR / "evaluation" / "paragraph_worst_page.png"
-
-
-def one_space(text: str) -> str:
-    """Whitespace runs and line breaks as one space."""
-    return " ".join(text.split())
-
-
-def kept_prediction(reading: PageReading, true_boxes: list, excluded: set[int]) -> str:
-    """The page's read text without the lines that overlap most with a line out of the reference."""
-    boxes = [line.box for line in reading.lines]
-    iou = box_iou(boxes, true_boxes)
-    kept = [
-        line.text
-        for index, line in enumerate(reading.lines)
-        if not (len(true_boxes) and iou[index].max() > 0 and int(iou[index].argmax()) in excluded)
-    ]
-    return one_space(" ".join(kept))
 
 
 def draw_page(grey: np.ndarray, found: list, true: list, path: Path) -> None:
@@ -79,7 +62,8 @@ def evaluate_copiste(recognizer: ParagraphRecognizer, pages: list, worst_path: P
         classical.append([line.box for line in projection_lines(grey)])
         truth.append(true_boxes)
         excluded = {i for i, line in enumerate(page.lines) if line.line_id not in page.read_lines}
-        predictions.append(kept_prediction(reading, true_boxes, excluded))
+        found_texts = [line.text for line in reading.lines]
+        predictions.append(scored_text(found[-1], found_texts, true_boxes, excluded))
         references.append(one_space(page.text))
         page_cer.append(character_error_rate(predictions[-1:], references[-1:]))
         if worst is None or page_cer[-1] > worst[0]:

@@ -1,7 +1,8 @@
 """Score found lines against true ones: one-to-one matches of boxes at an intersection over union.
 
 Boxes rather than polygons: every source has boxes (IAM gives only boxes), and a box match at IoU 0.5
-already needs the right line, its extent and no neighbour merged into it.
+already needs the right line, its extent and no neighbour merged into it. `scored_text` prepares a
+page's reading for its CER against the page's text.
 """
 
 from collections.abc import Sequence
@@ -64,3 +65,20 @@ def detection_scores(
     """Precision and recall of line matching over pages (lists of boxes per page)."""
     matched = sum(len(match_boxes(f, t, threshold)) for f, t in zip(found, truth, strict=True))
     return DetectionScores(sum(map(len, found)), sum(map(len, truth)), matched)
+
+
+def one_space(text: str) -> str:
+    """Whitespace runs and line breaks as one space: a page's text compared whatever its line breaks."""
+    return " ".join(text.split())
+
+
+def scored_text(found: Sequence[Box], texts: Sequence[str], truth: Sequence[Box], unread: set[int]) -> str:
+    """The texts of the found lines, in their order, as one line, without those that overlap most with a
+    true line that is not read (`unread`: indices into `truth`, such as a page's reference number)."""
+    iou = box_iou(found, truth)
+    kept = [
+        text
+        for index, text in enumerate(texts)
+        if not (len(truth) and iou[index].max() > 0 and int(iou[index].argmax()) in unread)
+    ]
+    return one_space(" ".join(kept))

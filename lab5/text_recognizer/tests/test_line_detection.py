@@ -11,7 +11,7 @@ from text_recognizer import page_stems
 from text_recognizer.data import line_targets
 from text_recognizer.data.line_records import LineRecord
 from text_recognizer.line_detection import DetectorSettings, FoundLine, find_lines, reading_order
-from text_recognizer.line_matching import box_iou, detection_scores, match_boxes
+from text_recognizer.line_matching import box_iou, detection_scores, match_boxes, scored_text
 from text_recognizer.projection_line_detection import projection_lines
 
 SETTINGS = DetectorSettings(side=512, above=1.6, below=2.2, thickness=5.0, ink_height=7.0)
@@ -234,3 +234,11 @@ def test_black_and_white_turns_a_shadowed_photo_into_black_ink_on_white():
         assert (bw[76:89, 41:43] == 0).all() and (bw[76:89, 449:451] == 0).all()  # strokes in shadow and light
         assert np.mean(bw[5:55] == 255) > 0.99  # the paper, shadowed or not, is white
     assert (page_stems.black_and_white(np.full((80, 80), 200, np.uint8)) == 255).all()
+
+
+def test_the_scored_text_leaves_out_lines_that_are_not_read():
+    truth = [(0, 0, 100, 20), (0, 30, 100, 50), (0, 60, 100, 80)]
+    found = [(0, 1, 100, 21), (0, 31, 100, 49), (0, 62, 90, 80), (300, 0, 400, 20)]
+    texts = ["page 12", "first  line", "second\tline", "a blot"]
+    assert scored_text(found, texts, truth, unread={0}) == "first line second line a blot"
+    assert scored_text([], [], truth, unread={0}) == ""

@@ -10,7 +10,7 @@ from PIL import Image
 
 from text_recognizer.data import download
 from text_recognizer.data.errors import DataError
-from text_recognizer.line_matching import detection_scores
+from text_recognizer.line_matching import detection_scores, one_space
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.predictors.paragraph_predictor import ParagraphRecognizer
 from text_recognizer.stems import ImageError
@@ -18,10 +18,6 @@ from text_recognizer.tests.test_predict_cli import run_cli
 
 TEST_PAGES = 3
 IAM_SAMPLE_BOXES = Path(__file__).resolve().parents[2] / "evaluation" / "iam_sample_lines.json"
-
-
-def one_space(text: str) -> str:
-    return " ".join(text.split())
 
 
 @pytest.fixture(scope="module")
