@@ -26,6 +26,10 @@ LINE_START = "\x02"  # context padding before a line's first character
 MIN_COUNT_LONG_CONTEXT = 2
 
 
+# Distributions kept for the contexts met most recently: beam search asks for the same contexts again and
+# again. Each holds a float per character (about 1 KB): 20,000 bound a server process's cache to ~25 MB.
+CACHED_CONTEXTS = 20_000
+
 class CharacterLanguageModel:
     def __init__(self, order: int, alphabet: str, counts: dict[str, dict[str, int]]) -> None:
         if order < 1:
@@ -34,7 +38,7 @@ class CharacterLanguageModel:
         self.alphabet = alphabet
         self.index = {char: i for i, char in enumerate(alphabet)}
         self.counts = counts
-        self._distribution = lru_cache(maxsize=200_000)(self._compute_distribution)
+        self._distribution = lru_cache(maxsize=CACHED_CONTEXTS)(self._compute_distribution)
 
     @classmethod
     def train(cls, texts: Iterable[str], order: int = 6) -> "CharacterLanguageModel":

@@ -19,6 +19,7 @@ class LinePredictor:
     """`predict(image) -> (text, confidence)`; confidence is the probability of the greedy best path."""
 
     task = "line"
+    batch_size = BATCH_SIZE  # lines per network run: more is faster, and costs memory in proportion
 
     def __init__(self, model_dir: Path | None = None, backend: str | None = None) -> None:
         self.model = InferenceModel(model_dir or artifact_dir(self.task), backend)
@@ -43,7 +44,7 @@ class LinePredictor:
     def probabilities(self, lines: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each line's (frames, classes) probabilities, batched by similar width to limit padding."""
         results: list[np.ndarray] = [np.empty(0)] * len(lines)
-        for indices, pixels, widths in width_sorted_batches(lines, BATCH_SIZE, self.frame_width):
+        for indices, pixels, widths in width_sorted_batches(lines, self.batch_size, self.frame_width):
             batch = self.model(pixels, widths) if self.model.takes_widths else self.model(pixels)
             for row, (index, width) in enumerate(zip(indices, widths, strict=True)):
                 results[index] = batch[row, : max(1, int(width) // self.frame_width)]
