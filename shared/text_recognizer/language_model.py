@@ -30,6 +30,7 @@ MIN_COUNT_LONG_CONTEXT = 2
 # again. Each holds a float per character (about 1 KB): 20,000 bound a server process's cache to ~25 MB.
 CACHED_CONTEXTS = 20_000
 
+
 class CharacterLanguageModel:
     def __init__(self, order: int, alphabet: str, counts: dict[str, dict[str, int]]) -> None:
         if order < 1:
