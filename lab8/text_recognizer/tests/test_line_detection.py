@@ -242,3 +242,10 @@ def test_the_scored_text_leaves_out_lines_that_are_not_read():
     texts = ["page 12", "first  line", "second\tline", "a blot"]
     assert scored_text(found, texts, truth, unread={0}) == "first line second line a blot"
     assert scored_text([], [], truth, unread={0}) == ""
+
+
+def test_a_page_on_its_side_is_told_from_an_upright_one():
+    ink = page_stems.ink_map(lined_page(shadow=False))
+    assert not page_stems.is_sideways(ink)
+    assert page_stems.is_sideways(np.rot90(ink))
+    assert not page_stems.is_sideways(np.zeros((40, 40), np.uint8))

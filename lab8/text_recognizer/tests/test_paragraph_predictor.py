@@ -117,10 +117,14 @@ def test_blank_tiny_and_non_page_images_get_a_sensible_answer(recognizer):
         recognizer.predict(np.full((4, 400), 235, np.uint8))
 
 
-def test_a_page_turned_on_its_side_is_answered_without_a_crash(recognizer, synthetic_page):
+def test_a_page_on_its_side_is_turned_back(recognizer, synthetic_page):
     page, lines = synthetic_page
-    reading = recognizer.read(np.rot90(page).copy())
-    assert isinstance(reading.text, str) and len(reading.lines) <= 3 * len(lines)
+    upright = recognizer.read(page)
+    for quarter, undo in ((1, -90), (3, 90)):  # np.rot90 turns counter-clockwise
+        reading = recognizer.read(np.rot90(page, quarter).copy())
+        assert reading.skew_degrees == pytest.approx(undo, abs=1.0)
+        assert len(reading.lines) == len(lines)
+        assert character_error_rate([reading.text], [upright.text]) < 0.1
 
 
 def test_a_single_word_is_one_line(recognizer):

@@ -36,7 +36,7 @@ from text_recognizer.stems import ImageError, line_style
 DETECTOR_TASK = "line_detector"
 MIN_SKEW_DEGREES = 1.0  # smaller tilts are left alone: the detector follows slightly slanted lines itself
 # Writing this much smaller or larger than on the training pages (the median training page's writing
-# height; 90% of them are within 0.7-1.6 of it) is brought to their scale, the page's longer side kept
+# height; 90% of them are within 0.6-1.6 of it) is brought to their scale, the page's longer side kept
 # within [MIN_SIDE, MAX_SIDE_FACTOR x the training side].
 RESCALE_BELOW, RESCALE_ABOVE = 0.6, 1.8
 MIN_SIDE, MAX_SIDE_FACTOR = 128, 2
@@ -57,17 +57,20 @@ class LineDetector:
 
     def find(self, grey: np.ndarray) -> list[FoundLine]:
         """The page's lines, in reading order, in the page's pixels."""
-        probabilities, prepared = self.probabilities(grey, self.detector_side(grey))
+        prepared = page_stems.detector_input(grey, self.settings.side)
+        side = self.side_for(prepared.image)
+        if side != self.settings.side:
+            prepared = page_stems.detector_input(grey, side)
         if not prepared.image.any():  # nothing on the page stands out as ink
             return []
+        probabilities = self.model(prepared.image[None])[0]
         return find_lines(probabilities, prepared.scale, grey.shape, self.settings)
 
-    def detector_side(self, grey: np.ndarray) -> int:
-        """The longer side to bring the page to: the training side, unless the writing is far larger or
-        smaller than on the training pages (a photo of a few big words, a dense page), then the side at
-        which it is as large as there."""
-        prepared = page_stems.detector_input(grey, self.settings.side)
-        height = page_stems.writing_height(prepared.image)
+    def side_for(self, ink: np.ndarray) -> int:
+        """The longer side to bring a page to, from its detector input at the training side: that side,
+        unless the writing is far larger or smaller than on the training pages (a photo of a few big
+        words, a dense page), then the side at which it is as large as there."""
+        height = page_stems.writing_height(ink)
         ratio = height / self.settings.ink_height if height else 1.0
         if RESCALE_BELOW < ratio < RESCALE_ABOVE:
             return self.settings.side
@@ -141,7 +144,15 @@ class ParagraphRecognizer:
     def _read_page(self, grey: np.ndarray) -> PageReading:
         if page_stems.is_light_on_dark(grey):
             grey = 255 - grey
-        upright, angle, to_input = _deskewed(grey, self.detector.settings.side)
+        side = self.detector.settings.side
+        if not page_stems.is_sideways(page_stems.detector_input(grey, side).image):
+            return self._read_turned(grey, 0)
+        # A page on its side: turned a quarter either way, the reading the line model is surer of is kept.
+        return max((self._read_turned(grey, turn) for turn in (90, -90)), key=lambda reading: reading.confidence)
+
+    def _read_turned(self, grey: np.ndarray, turn: int) -> PageReading:
+        """The page read after turning it by `turn` degrees (counter-clockwise) and then deskewing it."""
+        upright, angle, to_input = _upright(grey, self.detector.settings.side, turn)
         found = self.detector.find(upright)
         crops, kept = [], []
         for line in found:
@@ -164,10 +175,13 @@ class ParagraphRecognizer:
         return PageReading("\n".join(line.text for line in lines), confidence, tuple(lines), angle)
 
 
-def _deskewed(grey: np.ndarray, side: int):
-    """The page rotated so that its lines run level, the angle, and a map from its points back to the input's."""
-    ink = page_stems.detector_input(grey, side)
-    angle = page_stems.skew_angle(ink.image)
+def _upright(grey: np.ndarray, side: int, turn: int = 0):
+    """The page turned by `turn` degrees (counter-clockwise) and rotated so that its lines run level,
+    the whole angle, and a map from its points back to the input's."""
+    turned = grey
+    if turn:
+        turned = cv2.rotate(grey, cv2.ROTATE_90_COUNTERCLOCKWISE if turn > 0 else cv2.ROTATE_90_CLOCKWISE)
+    angle = turn + page_stems.skew_angle(page_stems.detector_input(turned, side).image)
     if abs(angle) < MIN_SKEW_DEGREES:
         return grey, 0.0, lambda points: [(float(x), float(y)) for x, y in points]
     height, width = grey.shape
