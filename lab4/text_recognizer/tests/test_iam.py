@@ -116,23 +116,3 @@ def test_a_corrupt_archive_is_a_clear_error_and_leaves_nothing(tmp_path):
     with pytest.raises(DataFormatError, match="not a zip archive"):
         iam.unpack(archive, tmp_path / "iamdb")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["iamdb.zip"]
-
-
-def test_forms_become_pages_cut_to_their_handwriting_with_targets_in_the_cut(tmp_path):
-    from text_recognizer.data import line_detection_pages, line_targets
-
-    write_form(tmp_path, "a01-000", "000")
-    write_form(tmp_path, "a02-000", "001")
-    splits = iam.split_pages(tmp_path, test_forms={"a02-000"})
-    assert [page.page_id for page in splits["test"]] == ["a02-000"]
-    page = splits["test"][0]
-    # Lines at x 100-260, y 190-260 and x 110-410, y 400-480; median height 80: a margin of 40.
-    assert page.region == (60, 150, 450, 520)
-    assert page.read_lines == {"a02-000-00", "a02-000-01"}
-    image, targets = line_detection_pages.prepare_page(page, side=128)
-    assert image.shape == targets.shape == (128, 128)  # the region is 390 x 370: its width becomes 128
-    scale = 128 / (450 - 60)
-    ascent = line_targets.ASSUMED_BASELINE * 71  # the first line's box is 71 high from y 190; no baseline given
-    first_band_middle = (190 + ascent - line_targets.BODY_CENTRE * ascent - 150) * scale  # in the cut, scaled
-    assert targets[round(first_band_middle), round((120 - 60) * scale)] == line_targets.LINE_BODY
-    assert not targets[: round(first_band_middle) - 4].any()  # above the first line's band: nothing

@@ -124,6 +124,7 @@ def test_health_through_an_http_api_event(handler):
         "mnist_digit_cnn",
         "emnist_lines_ctc",
         "handwriting_cnn_bilstm_ctc",
+        "line_detector_fcn",
     }
     assert get_header(response, "X-Request-ID")
 

@@ -245,7 +245,32 @@ def test_the_scored_text_leaves_out_lines_that_are_not_read():
 
 
 def test_a_page_on_its_side_is_told_from_an_upright_one():
-    ink = page_stems.ink_map(lined_page(shadow=False))
+    from text_recognizer.data.synthetic_paragraphs import render_paragraph
+
+    texts = ["Lines of handwriting run across the page", "so its rows alternate between ink and paper"] * 3
+    page, _ = render_paragraph(texts, np.random.default_rng(0))
+    ink = page_stems.ink_map(page)
     assert not page_stems.is_sideways(ink)
     assert page_stems.is_sideways(np.rot90(ink))
     assert not page_stems.is_sideways(np.zeros((40, 40), np.uint8))
+
+
+def test_forms_become_pages_cut_to_their_handwriting_with_targets_in_the_cut(tmp_path):
+    from text_recognizer.data import iam, line_detection_pages
+    from text_recognizer.tests.test_iam import write_form
+
+    write_form(tmp_path, "a01-000", "000")
+    write_form(tmp_path, "a02-000", "001")
+    splits = iam.split_pages(tmp_path, test_forms={"a02-000"})
+    assert [page.page_id for page in splits["test"]] == ["a02-000"]
+    page = splits["test"][0]
+    # Lines at x 100-260, y 190-260 and x 110-410, y 400-480; median height 80: a margin of 40.
+    assert page.region == (60, 150, 450, 520)
+    assert page.read_lines == {"a02-000-00", "a02-000-01"}
+    image, targets = line_detection_pages.prepare_page(page, side=128)
+    assert image.shape == targets.shape == (128, 128)  # the region is 390 x 370: its width becomes 128
+    scale = 128 / (450 - 60)
+    ascent = line_targets.ASSUMED_BASELINE * 71  # the first line's box is 71 high from y 190; no baseline given
+    first_band_middle = (190 + ascent - line_targets.BODY_CENTRE * ascent - 150) * scale  # in the cut, scaled
+    assert targets[round(first_band_middle), round((120 - 60) * scale)] == line_targets.LINE_BODY
+    assert not targets[: round(first_band_middle) - 4].any()  # above the first line's band: nothing

@@ -277,7 +277,7 @@ def test_the_copied_files_alone_serve_without_tensorflow(tmp_path):
     assert report["roots"] == [str(root / "api"), str(root / "text_recognizer")]
     assert report["health"] == 200
     (health_status, health), (predict_status, prediction) = report["answers"]
-    assert health_status == 200 and len(health["models"]) == 4
+    assert health_status == 200 and len(health["models"]) == 5  # character, digit, line, handwriting, line detector
     assert predict_status == 200 and prediction["task"] == "digit", prediction
     loaded = [
         module
