@@ -4,6 +4,15 @@ import json
 from pathlib import Path
 
 
+def write_run(run_dir: Path, history: dict[str, list[float]], metrics: dict, title: str) -> None:
+    """A finished run's history, learning curves and metrics in `run_dir`; the metrics printed."""
+    write_history(history, run_dir / "history.json")
+    plot_learning_curves(history, run_dir / "learning_curves.png", title=title)
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(json.dumps(metrics, indent=2))
+    print(f"Run written to {run_dir}")
+
+
 def write_history(history: dict[str, list[float]], path: Path) -> None:
     path.write_text(json.dumps({k: [float(v) for v in values] for k, values in history.items()}, indent=2) + "\n")
 

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from training.history import plot_learning_curves, write_history
+from training.history import write_run
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 TASK = "handwriting"
@@ -128,11 +128,7 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
         "epochs_run": len(history.history["loss"]),
         "best_epoch": int(tf.argmin(history.history["val_cer"]).numpy()) + 1,
     }
-    write_history(history.history, run_dir / "history.json")
-    plot_learning_curves(history.history, run_dir / "learning_curves.png", title="handwriting")
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print(json.dumps(metrics, indent=2))
-    print(f"Run written to {run_dir}")
+    write_run(run_dir, history.history, metrics, "handwriting")
     if args.save:
         destination = model.save(
             paths.ARTIFACTS_DIR / TASK,

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from training.history import plot_learning_curves, write_history
+from training.history import write_run
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 CALIBRATION_PAGES = 60
@@ -123,11 +123,7 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
         "training_seconds": round(training_seconds, 1),
         "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
     }
-    write_history(history.history, run_dir / "history.json")
-    plot_learning_curves(history.history, run_dir / "learning_curves.png", title="line detector")
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print(json.dumps(metrics, indent=2))
-    print(f"Run written to {run_dir}")
+    write_run(run_dir, history.history, metrics, "line detector")
     if args.save:
         destination = model.save(
             paths.ARTIFACTS_DIR / TASK,

@@ -120,3 +120,12 @@ def main(data_module_class: type[BaseDataModule]) -> None:
     data = data_module_class(subsample_fraction=args.subsample_fraction)
     data.setup()
     print(data.summary())
+
+
+def loaded_split(splits: dict, name: str, owner: object):
+    """`splits[name]`, once `name` is known to be a split and `owner.setup()` has filled `splits`."""
+    if name not in SPLITS:
+        raise ValueError(f"unknown split {name!r}; choose one of {SPLITS}")
+    if not splits:
+        raise RuntimeError(f"{type(owner).__name__}.setup() must run before reading splits.")
+    return splits[name]

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from text_recognizer import line_crops, paths, stems
 from text_recognizer.data import cache, copiste
+from text_recognizer.data.base_data_module import loaded_split
 from text_recognizer.data.line_records import LineRecord
 
 logger = logging.getLogger(__name__)
@@ -81,11 +82,7 @@ class HandwritingLines:
         return self._split(name)[2]
 
     def _split(self, name: str):
-        if name not in SPLITS:
-            raise ValueError(f"unknown split {name!r}; choose one of {SPLITS}")
-        if not self._splits:
-            raise RuntimeError(f"{type(self).__name__}.setup() must run before reading splits.")
-        return self._splits[name]
+        return loaded_split(self._splits, name, self)
 
     def characters(self, split: str = "train") -> Counter:
         """How often each character occurs in a split's texts."""

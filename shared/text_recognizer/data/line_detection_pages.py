@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from text_recognizer import page_stems, paths
 from text_recognizer.data import cache, copiste, line_targets
+from text_recognizer.data.base_data_module import loaded_split
 from text_recognizer.data.line_records import PageRecord
 
 logger = logging.getLogger(__name__)
@@ -109,11 +110,7 @@ class LineDetectionPages:
         return self._split(name)[2]
 
     def _split(self, name: str):
-        if name not in SPLITS:
-            raise ValueError(f"unknown split {name!r}; choose one of {SPLITS}")
-        if not self._splits:
-            raise RuntimeError(f"{type(self).__name__}.setup() must run before reading splits.")
-        return self._splits[name]
+        return loaded_split(self._splits, name, self)
 
     def summary(self) -> str:
         sources = "Copiste pages and IAM forms" if self.iam else "Copiste pages"
