@@ -5,7 +5,7 @@ a 2-core CPU. Input: a page at the detector's scale (uint8, ink bright on black,
 Output: per pixel, the probability of each class (background, line body).
 
 The encoder halves the resolution three times (16, 32, 64 filters); at 1/8 scale, convolutions dilated
-1, 2, 4 and 8 widen the receptive field to about 250 pixels of the input, several lines high and many
+1, 2, 4 and 8 widen the receptive field to 276 pixels of the input (about 15 lines at 512), many
 words wide, which is what it takes to tell a line's body from a gap where a word is missing or an
 ascender reaches up. The decoder upsamples back (transposed convolutions), joined by skip connections
 to the encoder's features at each scale, so that the bands' edges are placed at full resolution.
