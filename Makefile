@@ -28,7 +28,8 @@ export PYTHONHASHSEED := 0
 NOTEBOOK_CHECK ?=
 
 .PHONY: setup serve-setup serve serve-debug load-test fuzz docker-build docker-run docker-build-lambda lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
-        train-character train-digit train-line train-handwriting train-line-detector evaluate benchmark clean-venv help
+        train-character train-digit train-line train-handwriting train-line-detector evaluate benchmark \
+        mlflow-ui tensorboard sweep clean-venv help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -115,7 +116,7 @@ check-labs: setup  ## Fail if a lab copy differs from what `make labs` writes
 test-shared: setup  ## pytest on shared/ (library, training, tooling)
 	cd shared && ../$(BIN)/pytest -q
 
-test-labs: setup  ## Check that each lab's copy imports on its own (its files are shared/'s, tested above)
+test-labs: setup  ## Check that each lab's copy imports on its own, and run its tests where it lost later labs' lines
 	cd shared && ../$(PY) -m tools.check_lab_copies
 
 test-notebooks: setup  ## Run every lab notebook once, headlessly with papermill's parameters, checked by nbval
@@ -157,6 +158,21 @@ benchmark: setup  ## Prediction speed of the committed character, line and handw
 	cd shared && ../$(PY) -m evaluation.benchmark_character_predictor
 	cd shared && ../$(PY) -m evaluation.benchmark_line_predictor
 	cd shared && ../$(PY) -m evaluation.benchmark_handwriting_predictor
+
+# Lab 3: experiment management. Runs are tracked in data/mlflow/mlflow.db unless MLFLOW_TRACKING_URI names a server.
+MLFLOW_URI := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(abspath data/mlflow/mlflow.db))
+SWEEP ?= training/sweeps/emnist_character_mlp.yaml
+WORKERS ?= 2
+
+mlflow-ui: setup  ## Browse tracked runs in MLflow's UI on http://127.0.0.1:5000 (no server or account needed)
+	mkdir -p data/mlflow
+	$(BIN)/mlflow ui --backend-store-uri $(MLFLOW_URI) --host $${HOST:-127.0.0.1} --port $${PORT:-5000}
+
+tensorboard: setup  ## TensorBoard on every run's event files, http://127.0.0.1:6006
+	$(BIN)/tensorboard --logdir shared/training/runs --host $${HOST:-127.0.0.1} --port $${PORT:-6006}
+
+sweep: setup  ## A hyper-parameter sweep: SWEEP=<file> (default: the small MLP sweep), WORKERS=<n> (default 2)
+	cd shared && ../$(PY) -m training.run_sweep $(SWEEP) --workers $(WORKERS)
 
 clean-venv:  ## Remove .venv and .venv-serve
 	rm -rf $(VENV) $(SERVE_VENV)

@@ -7,5 +7,8 @@ Pytest puts this file's folder first on `sys.path`, so the tests here import thi
 import os
 
 
+
 def pytest_configure(config):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+

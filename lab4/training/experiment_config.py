@@ -4,6 +4,7 @@ import importlib
 import inspect
 import json
 import pkgutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ DEFAULT_TRAIN_ARGS = {
 }
 KNOWN_KEYS = {"name", "dataset", "dataset_args", "model", "network", "network_args", "train_args", "seed", "artifact"}
 REQUIRED_KEYS = ("dataset", "model", "network")
+NESTED_KEYS = ("dataset_args", "network_args", "train_args")
 
 
 class ExperimentConfigError(ValueError):
@@ -38,8 +40,8 @@ class ExperimentConfig:
     artifact: str | None = None  # where --save writes under text_recognizer/artifacts/; the dataset's task if unset
 
     @classmethod
-    def parse(cls, text_or_path: str, seed: int | None = None) -> "ExperimentConfig":
-        """Build a config from inline JSON or a .json file; check every name it refers to."""
+    def parse(cls, text_or_path: str, seed: int | None = None, overrides: Sequence[str] = ()) -> "ExperimentConfig":
+        """Build a config from inline JSON or a .json file, with `KEY=VALUE` overrides; check every name."""
         path = Path(text_or_path)
         if text_or_path.strip().endswith(".json") and not text_or_path.strip().startswith("{"):
             if not path.is_file():
@@ -51,6 +53,8 @@ class ExperimentConfig:
             raise ExperimentConfigError(f"config is not valid JSON: {error}") from error
         if not isinstance(raw, dict):
             raise ExperimentConfigError("config must be a JSON object")
+        for override in overrides:
+            apply_override(raw, override)
         missing = [key for key in REQUIRED_KEYS if key not in raw]
         if missing:
             raise ExperimentConfigError(f"config lacks {', '.join(missing)}")
@@ -90,6 +94,8 @@ class ExperimentConfig:
 
     @property
     def dataset_class(self) -> type:
+        if "." in self.dataset:
+            return _imported_dataset(self.dataset)
         datasets = available_datasets()
         if self.dataset not in datasets:
             raise ExperimentConfigError(
@@ -117,6 +123,29 @@ class ExperimentConfig:
         }
 
 
+def apply_override(raw: dict[str, Any], override: str) -> None:
+    """Set a nested value in place: "train_args.epochs=3" -> raw["train_args"]["epochs"] = 3.
+
+    The value is read as JSON when it parses (numbers, booleans, lists), else kept as a string.
+    """
+    key, separator, text = override.partition("=")
+    if not separator or not key:
+        raise ExperimentConfigError(f"override {override!r} is not KEY=VALUE, e.g. train_args.epochs=3")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = text
+    *parents, name = key.split(".")
+    if parents and parents[0] not in NESTED_KEYS:
+        raise ExperimentConfigError(f"override {key!r}: only {', '.join(NESTED_KEYS)} have nested values")
+    target = raw
+    for parent in parents:
+        target = target.setdefault(parent, {})
+        if not isinstance(target, dict):
+            raise ExperimentConfigError(f"override {key!r}: {parent!r} is not an object")
+    target[name] = value
+
+
 def _check_arguments(what: str, target, arguments: dict[str, Any], reserved: tuple[str, ...]) -> None:
     """Refuse arguments that `target` does not take, or that the experiment sets itself."""
     taken = [name for name in reserved if name in arguments]
@@ -127,6 +156,20 @@ def _check_arguments(what: str, target, arguments: dict[str, Any], reserved: tup
     except TypeError as error:
         accepted = [p for p in inspect.signature(target).parameters if p not in reserved]
         raise ExperimentConfigError(f"{what}: {error}; it accepts {accepted}") from error
+
+
+def _imported_dataset(dotted_name: str) -> type:
+    """A data module outside `text_recognizer.data`, named `package.module.ClassName`."""
+    from text_recognizer.data.base_data_module import BaseDataModule
+
+    module_name, _, class_name = dotted_name.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise ExperimentConfigError(f"cannot import dataset {dotted_name!r}: {error}") from error
+    if not (isinstance(found, type) and issubclass(found, BaseDataModule)):
+        raise ExperimentConfigError(f"dataset {dotted_name!r} is not a data module (a BaseDataModule subclass)")
+    return found
 
 
 def available_datasets() -> dict[str, type]:

@@ -28,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+from training import tracking
 from training.history import write_run
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
@@ -52,6 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--subsample", type=float, default=None, help="fraction of train/validation pages")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", action="store_true", help="save the model where the predictor looks for it")
+    parser.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
+    parser.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (offline by default)")
     parser.add_argument(
         "--calibrate", action="store_true", help="only calibrate the saved model's post-processing again (no training)"
     )
@@ -98,11 +101,16 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
     run_dir = RUNS_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{TASK}"
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "args.json").write_text(json.dumps(vars(args), indent=2) + "\n")
+    source = "Copiste d'un jour (CC BY 4.0), pages split by writer as the Lab 4 lines"
+    tracker = tracking.start_run(
+        TASK, run_dir, vars(args), data.fingerprint, source, mlflow=not args.no_mlflow, wandb=args.wandb
+    )
     callbacks = [
         keras.callbacks.ModelCheckpoint(
             run_dir / "best.weights.h5", monitor="val_loss", mode="min", save_best_only=True, save_weights_only=True
         ),
         keras.callbacks.CSVLogger(run_dir / "history.csv"),
+        tracking.EpochMetricsCallback(tracker),
     ]
     history = model.network.fit(
         train,
@@ -124,18 +132,19 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
         "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
     }
     write_run(run_dir, history.history, metrics, "line detector")
+    extra_config = {
+        "task": TASK,
+        "dataset": "LineDetectionPages",
+        "detector": settings.to_config(),
+        "data_source": source,
+        "metrics": metrics,
+        "recipe": {**vars(args), "command": "python -m training.train_line_detector --save"},
+    }
+    model.save(run_dir / "model", extra_config=extra_config)
+    files = [run_dir / name for name in ("args.json", "history.csv", "learning_curves.png")]
+    tracking.finish_run(tracker, metrics, files, run_dir / "model")
     if args.save:
-        destination = model.save(
-            paths.ARTIFACTS_DIR / TASK,
-            extra_config={
-                "task": TASK,
-                "dataset": "LineDetectionPages",
-                "detector": settings.to_config(),
-                "data_source": "Copiste d'un jour (CC BY 4.0), pages split by writer as the Lab 4 lines",
-                "metrics": metrics,
-                "recipe": {**vars(args), "command": "python -m training.train_line_detector --save"},
-            },
-        )
+        destination = model.save(paths.ARTIFACTS_DIR / TASK, extra_config=extra_config)
         print(f"Saved weights, ONNX and config to {destination}")
     return metrics, run_dir
 

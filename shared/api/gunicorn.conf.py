@@ -19,4 +19,6 @@ graceful_timeout = 10
 accesslog = None  # the app logs one JSON line per request itself
 errorlog = "-"
 loglevel = "warning"
-os.environ.setdefault("TEXT_RECOGNIZER_THREADS", "1")  # read by the workers when they load the models
+# A server runs one request per thread and one worker per core: one ONNX Runtime thread per inference,
+# read by the workers when they load the models.
+os.environ.setdefault("TEXT_RECOGNIZER_THREADS", "1")

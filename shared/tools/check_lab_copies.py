@@ -3,25 +3,29 @@
     python -m tools.check_lab_copies          # every lab folder
     python -m tools.check_lab_copies lab1
 
-`make check-labs` proves that every file of a copy is byte for byte the file of shared/ that the test
-suite runs on, so running that suite again in each copy proves nothing new. What a copy can get wrong
-on its own is what it lacks: lab 1 has none of lab 2's modules. So, for each copy:
+`make check-labs` proves that every file of a copy is what the generator writes: shared/'s file, or
+shared/'s file without the lines later labs add. Where it is shared/'s file byte for byte, the test suite
+of shared/ has run it. What a copy can get wrong on its own is what it lacks: lab 1 has none of lab 2's
+modules, and none of lab 3's lines. So, for each copy:
 
 - every import of the course's packages, also those inside functions, names a module of that copy
   (or a name its package defines), read from the source without running it;
 - every module of the copy, tests included, imports in a fresh interpreter started in the lab's
-  folder, and resolves to that copy rather than to shared/ or another lab.
+  folder, and resolves to that copy rather than to shared/ or another lab;
+- the copy's tests run in its folder wherever they, or a module they import (directly or through
+  others), lost lines of a later lab.
 """
 
 import argparse
 import ast
+import hashlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tools.generate_labs import GENERATED_ROOTS, REPO_DIR, lab_dirs, read_manifest
+from tools.generate_labs import GENERATED_ROOTS, REPO_DIR, SHARED_DIR, lab_dirs, read_manifest
 
 PACKAGES = tuple(root for root in GENERATED_ROOTS if not root.endswith(".py"))
 
@@ -110,14 +114,77 @@ def failed_imports(lab_dir: Path) -> list[str]:
     return problems
 
 
+def course_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The copy's modules that `path` imports anywhere in its source, or names in a string (`-m module`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in modules:
+            found.add(node.value)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in modules)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules:
+            found.add(node.module)
+            submodules = (f"{node.module}.{alias.name}" for alias in node.names)
+            found.update(name for name in submodules if name in modules)
+    return found
+
+
+def tests_touching_trimmed_code(lab_dir: Path, shared_dir: Path = SHARED_DIR, seen: set | None = None) -> list[Path]:
+    """Test files of the copy that differ from shared/, or import (through any chain) a module that does.
+
+    A test whose code, and all it imports, is byte for byte what it was in a copy already tested (its
+    hash in `seen`) is skipped: lab 2 need not rerun what lab 1 ran on the same files.
+    """
+    modules = module_files(lab_dir)
+    imports = {name: course_imports(path, modules) for name, path in modules.items()}
+    affected = {
+        name
+        for name, path in modules.items()
+        if path.read_bytes() != (shared_dir / path.relative_to(lab_dir)).read_bytes()
+    }
+    while True:
+        more = {name for name, imported in imports.items() if name not in affected and imported & affected}
+        if not more:
+            break
+        affected |= more
+    seen = set() if seen is None else seen
+    chosen = []
+    for name in sorted(name for name in affected if modules[name].name.startswith("test_")):
+        closure, pending = set(), [name]
+        while pending:
+            module = pending.pop()
+            if module not in closure:
+                closure.add(module)
+                pending.extend(imports[module])
+        digest = hashlib.sha256(b"".join(modules[m].read_bytes() + m.encode() for m in sorted(closure))).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            chosen.append(modules[name])
+    return chosen
+
+
+def failed_tests(lab_dir: Path, tests: list[Path]) -> list[str]:
+    """Run `tests` with pytest in the lab's folder; the output's end if any fails."""
+    if not tests:
+        return []
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, tests)]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(command, cwd=lab_dir, capture_output=True, text=True, env=env)
+    print(f"{lab_dir.name}: {len(tests)} test file(s) on trimmed code: {result.stdout.strip().splitlines()[-1]}")
+    if result.returncode != 0:
+        return [f"{lab_dir.name}: its tests failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"]
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("labs", nargs="*", help="lab folder names (default: all)")
     args = parser.parse_args(argv)
     dirs = [d for d in lab_dirs(read_manifest(), REPO_DIR).values() if not args.labs or d.name in args.labs]
-    failures = 0
+    failures, tested = 0, set()
     for lab_dir in dirs:
         problems = missing_imports(lab_dir) or failed_imports(lab_dir)
+        problems = problems or failed_tests(lab_dir, tests_touching_trimmed_code(lab_dir, seen=tested))
         failures += bool(problems)
         status = "ok" if not problems else f"{len(problems)} problem(s)"
         print(f"{lab_dir.name}: {len(module_files(lab_dir))} modules, {status}")

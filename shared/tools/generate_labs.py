@@ -3,15 +3,17 @@
     python -m tools.generate_labs          # (re)write lab1/ .. labN/
     python -m tools.generate_labs --check  # exit 1 and name the files if a copy is out of date
 
-Lab N's copy holds the files introduced by labs 1..N. Each copy also gets `notebooks/text_recognizer` and
-`notebooks/training` links to its own code, so a notebook in `labN/notebooks/` imports lab N's code
-without any path set-up.
+Lab N's copy holds the files introduced by labs 1..N. A later lab can add lines to an earlier lab's Python
+file: lines between `# [lab K]` and `# [end lab K]`, and a line ending in `# [lab K]`, appear only in the
+copies of labs K and later, so `diff -r labN labN+1` shows what a lab adds. Each copy also gets
+`notebooks/text_recognizer` and `notebooks/training` links to its own code, so a notebook in
+`labN/notebooks/` imports lab N's code without any path set-up.
 """
 
 import argparse
 import fnmatch
 import os
-import shutil
+import re
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -26,6 +28,9 @@ GENERATED_ROOTS = ("text_recognizer", "training", "evaluation", "api", "conftest
 # Files the generator neither writes nor deletes: run outputs and caches that are git-ignored.
 IGNORED = ("*/__pycache__/*", "*.pyc", "*/.pytest_cache/*", "*/.ipynb_checkpoints/*", "training/runs/*")
 NOT_FOR_LABS = ("tools/*", MANIFEST, *IGNORED)
+BLOCK_START = re.compile(r"^[ \t]*# \[lab (\d+)\][ \t]*$")
+BLOCK_END = re.compile(r"^[ \t]*# \[end lab (\d+)\][ \t]*$")
+LINE_MARK = re.compile(r"[ \t]*# \[lab (\d+)\][ \t]*$")
 
 
 @dataclass(frozen=True)
@@ -90,10 +95,56 @@ def files_by_lab(labs: list[Lab], shared_dir: Path = SHARED_DIR) -> dict[int, li
     return assigned
 
 
-def expected_files(lab_number: int, labs: list[Lab], shared_dir: Path = SHARED_DIR) -> list[str]:
-    """The files of lab `lab_number`'s copy: those introduced by it and every earlier lab."""
+def expected_files(lab_number: int, labs: list[Lab], shared_dir: Path = SHARED_DIR) -> dict[str, bytes]:
+    """The files of lab `lab_number`'s copy (those introduced by it and every earlier lab) and their content."""
     assigned = files_by_lab(labs, shared_dir)
-    return sorted(f for number, files in assigned.items() if number <= lab_number for f in files)
+    return {
+        relative: lab_text((shared_dir / relative).read_bytes(), relative, lab_number, introduced_by=number)
+        for number, files in sorted(assigned.items())
+        if number <= lab_number
+        for relative in sorted(files)
+    }
+
+
+def lab_text(source: bytes, relative: str, lab_number: int, introduced_by: int = 1) -> bytes:
+    """The content of file `relative` in lab `lab_number`'s copy: without the lines of later labs.
+
+    Lines a later lab adds go, with their markers; the markers of lines the copy keeps stay, telling the
+    reader which lab added them (and keeping a copy that loses nothing identical to shared/'s file).
+    Only Python files carry markers. A marker that names a lab not after `introduced_by` (the lab that
+    brings the file), an unclosed or unmatched block, or a nested block is an error.
+    """
+    if not relative.endswith(".py"):
+        return source
+    kept, block = [], None
+    for number, line in enumerate(source.decode().splitlines(keepends=True), start=1):
+        where = f"{relative}:{number}"
+        if start := BLOCK_START.match(line):
+            if block is not None:
+                raise ManifestError(f"{where}: a [lab] block inside the [lab {block}] block")
+            block = _marked_lab(start, introduced_by, where)
+            keep = block <= lab_number
+        elif end := BLOCK_END.match(line):
+            if block is None or int(end.group(1)) != block:
+                raise ManifestError(f"{where}: [end lab {end.group(1)}] closes no open [lab {end.group(1)}]")
+            keep, block = block <= lab_number, None
+        elif block is not None:
+            keep = block <= lab_number
+        else:
+            mark = LINE_MARK.search(line)
+            keep = mark is None or _marked_lab(mark, introduced_by, where) <= lab_number
+        if keep:
+            kept.append(line)
+    if block is not None:
+        raise ManifestError(f"{relative}: the [lab {block}] block is never closed with [end lab {block}]")
+    return "".join(kept).encode()
+
+
+def _marked_lab(match: re.Match, introduced_by: int, where: str) -> int:
+    number = int(match.group(1))
+    if number <= introduced_by:
+        raise ManifestError(f"{where}: [lab {number}] marks lines of a file that lab {introduced_by} introduces")
+    return number
 
 
 def lab_dirs(labs: list[Lab], repo_dir: Path) -> dict[int, Path]:
@@ -110,14 +161,14 @@ def existing_generated(lab_dir: Path) -> list[str]:
     return [f for f in files if not _matches(f, IGNORED)]
 
 
-def differences(lab_dir: Path, expected: list[str], shared_dir: Path = SHARED_DIR) -> list[str]:
+def differences(lab_dir: Path, expected: dict[str, bytes]) -> list[str]:
     """What `generate` would change in one lab folder, one line per file."""
     problems = []
-    for relative in expected:
+    for relative, content in expected.items():
         target = lab_dir / relative
         if not target.is_file():
             problems.append(f"missing   {lab_dir.name}/{relative}")
-        elif target.read_bytes() != (shared_dir / relative).read_bytes():
+        elif target.read_bytes() != content:
             problems.append(f"differs   {lab_dir.name}/{relative}")
     for relative in sorted(set(existing_generated(lab_dir)) - set(expected)):
         problems.append(f"extra     {lab_dir.name}/{relative}")
@@ -128,15 +179,15 @@ def differences(lab_dir: Path, expected: list[str], shared_dir: Path = SHARED_DI
     return problems
 
 
-def generate(lab_dir: Path, expected: list[str], shared_dir: Path = SHARED_DIR) -> None:
-    """Make one lab folder's generated files exactly `expected` (copied from shared/) and add its links."""
+def generate(lab_dir: Path, expected: dict[str, bytes]) -> None:
+    """Make one lab folder's generated files exactly `expected` and add its links."""
     for relative in sorted(set(existing_generated(lab_dir)) - set(expected)):
         (lab_dir / relative).unlink()
-    for relative in expected:
+    for relative, content in expected.items():
         target = lab_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.is_file() or target.read_bytes() != (shared_dir / relative).read_bytes():
-            shutil.copyfile(shared_dir / relative, target)
+        if not target.is_file() or target.read_bytes() != content:
+            target.write_bytes(content)
     for root in GENERATED_ROOTS:
         _remove_empty_dirs(lab_dir / root)
     (lab_dir / "notebooks").mkdir(exist_ok=True)
@@ -187,7 +238,7 @@ def main(argv: list[str] | None = None, shared_dir: Path = SHARED_DIR, repo_dir:
         print(error, file=sys.stderr)
         return 1
     if args.check:
-        problems = [line for number, d in dirs.items() for line in differences(d, plans[number], shared_dir)]
+        problems = [line for number, d in dirs.items() for line in differences(d, plans[number])]
         for line in problems:
             print(line)
         if problems:
@@ -196,7 +247,7 @@ def main(argv: list[str] | None = None, shared_dir: Path = SHARED_DIR, repo_dir:
         print(f"Lab copies up to date: {', '.join(d.name for d in dirs.values())}.")
         return 0
     for number, directory in dirs.items():
-        generate(directory, plans[number], shared_dir)
+        generate(directory, plans[number])
         print(f"{directory.name}: {len(plans[number])} files from shared/")
     return 0
 

@@ -26,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from training import tracking
 from training.history import write_run
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
@@ -47,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lstm-units", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", action="store_true", help="save the model where the predictor looks for it")
+    parser.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
+    parser.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (offline by default)")
     return parser.parse_args(argv)
 
 
@@ -72,6 +75,7 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
     from text_recognizer.data.line_batches import batch_count, bucketed_lines
     from text_recognizer.models.handwriting_model import HandwritingModel, build_codec, encode
     from text_recognizer.models.line_model import CharacterErrorRateCallback
+    from training.sample_predictions import save_sample_predictions
 
     keras.utils.set_random_seed(args.seed)
     started = time.perf_counter()
@@ -109,6 +113,10 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "args.json").write_text(json.dumps(vars(args), indent=2) + "\n")
     validation_images, validation_texts = data.split("validation")
+    source = "Copiste d'un jour (CC BY 4.0), writers split train/validation/test"
+    tracker = tracking.start_run(
+        TASK, run_dir, vars(args), data.fingerprint, source, mlflow=not args.no_mlflow, wandb=args.wandb
+    )
     callbacks = [
         CharacterErrorRateCallback(model, validation_images, validation_texts),
         keras.callbacks.ModelCheckpoint(
@@ -116,6 +124,7 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
         ),
         keras.callbacks.EarlyStopping(monitor="val_cer", mode="min", patience=args.patience, restore_best_weights=True),
         keras.callbacks.CSVLogger(run_dir / "history.csv"),
+        tracking.EpochMetricsCallback(tracker),
     ]
     history = model.fit(train, epochs=args.epochs, callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
     training_seconds = time.perf_counter() - started
@@ -129,18 +138,20 @@ def train(args: argparse.Namespace) -> tuple[dict, Path]:
         "best_epoch": int(tf.argmin(history.history["val_cer"]).numpy()) + 1,
     }
     write_run(run_dir, history.history, metrics, "handwriting")
+    extra_config = {
+        "task": TASK,
+        "dataset": "HandwritingLines",
+        "preprocessing": "line",
+        "data_source": source,
+        "metrics": metrics,
+        "recipe": {**vars(args), "command": "python -m training.train_handwriting --save"},
+    }
+    model.save(run_dir / "model", extra_config=extra_config)
+    save_sample_predictions(model, data, run_dir / "sample_predictions.png")
+    files = [run_dir / name for name in ("args.json", "history.csv", "learning_curves.png", "sample_predictions.png")]
+    tracking.finish_run(tracker, metrics, files, run_dir / "model")
     if args.save:
-        destination = model.save(
-            paths.ARTIFACTS_DIR / TASK,
-            extra_config={
-                "task": TASK,
-                "dataset": "HandwritingLines",
-                "preprocessing": "line",
-                "data_source": "Copiste d'un jour (CC BY 4.0), writers split train/validation/test",
-                "metrics": metrics,
-                "recipe": {**vars(args), "command": "python -m training.train_handwriting --save"},
-            },
-        )
+        destination = model.save(paths.ARTIFACTS_DIR / TASK, extra_config=extra_config)
         print(f"Saved weights, ONNX and config to {destination}")
     return metrics, run_dir
 

@@ -26,8 +26,11 @@ class BaseModel:
     """A network with the loss, metrics and pre/post-processing of one kind of task.
 
     The network is built from its name and arguments so that a saved model can be rebuilt from its
-    config alone, with no dataset.
+    config alone, with no dataset. `selection_metric` names the validation metric (and whether lower or
+    higher is better) that picks a run's best epoch and compares runs.
     """
+
+    selection_metric: tuple[str, str] = ("val_loss", "min")
 
     def __init__(
         self,
@@ -63,7 +66,7 @@ class BaseModel:
         return []
 
     def evaluation_metrics(self, data, split: str) -> dict[str, float]:
-        """Metrics beyond Keras's own (CER for line models) on one split of `data`."""
+        """Metrics beyond Keras's own on one split of `data`."""
         return {}
 
     def compile(self, learning_rate: float = 1e-3, total_steps: int | None = None, weight_decay: float = 1e-4) -> None:

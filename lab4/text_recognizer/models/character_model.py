@@ -8,6 +8,8 @@ from text_recognizer.models.base import BaseModel
 class CharacterModel(BaseModel):
     """Softmax classifier trained with sparse categorical cross-entropy; reports accuracy."""
 
+    selection_metric = ("val_accuracy", "max")
+
     def loss(self) -> keras.losses.Loss:
         return keras.losses.SparseCategoricalCrossentropy()
 

@@ -63,6 +63,8 @@ def ctc_loss(targets, probabilities):
 class HandwritingModel(BaseModel):
     """CNN + BiLSTM + CTC over real lines; greedy decoding here, beam search with a language model in `ctc`."""
 
+    selection_metric = ("val_cer", "min")
+
     def __init__(self, network, input_shape, mapping, network_args=None) -> None:
         if mapping[0] != BLANK:
             raise ValueError(f"the codec must start with the blank {BLANK!r}, got {mapping[0]!r}")

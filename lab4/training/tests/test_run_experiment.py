@@ -5,58 +5,23 @@ import json
 import numpy as np
 import pytest
 
-from text_recognizer import paths
-from text_recognizer.data.base_data_module import BaseDataModule
 from text_recognizer.models.character_model import CharacterModel
 from text_recognizer.predictors.character_predictor import CharacterPredictor
 from text_recognizer.tests.support import toy_images
-from training import experiment_config, run_experiment
+from training import run_experiment
 from training.experiment_config import ExperimentConfig, ExperimentConfigError
-
-
-class ToyDataset(BaseDataModule):
-    """Sixteen classes of bright squares; cached like a real dataset."""
-
-    name = "toy"
-    task = "toy"
-    mapping = tuple("0123456789abcdef")
-    input_shape = (28, 28)
-    preprocessing = "emnist"
-
-    def _fingerprint(self):
-        return {"version": 1, "note": "synthetic squares"}
-
-    def _build_arrays(self):
-        arrays = {}
-        for split, count, seed in (("train", 640, 0), ("validation", 160, 1), ("test", 160, 2)):
-            labels = np.arange(count, dtype=np.uint8) % 16
-            arrays[f"x_{split}"], arrays[f"y_{split}"] = toy_images(labels, seed=seed), labels
-        return arrays
-
-
-@pytest.fixture
-def toy_registry(tmp_path, monkeypatch):
-    monkeypatch.setattr(paths, "PROCESSED_DATA_DIR", tmp_path / "processed")
-    monkeypatch.setattr(paths, "ARTIFACTS_DIR", tmp_path / "artifacts")
-    monkeypatch.setattr(experiment_config, "available_datasets", lambda: {"ToyDataset": ToyDataset})
-    return tmp_path
-
-
-TOY_CONFIG = {
-    "dataset": "ToyDataset",
-    "model": "CharacterModel",
-    "network": "mlp",
-    "network_args": {"layer_size": 64, "num_layers": 1},
-    "train_args": {"epochs": 3, "batch_size": 32, "learning_rate": 0.01},
-}
+from training.tests.toy_experiment import TOY_CONFIG
 
 
 def test_training_learns_saves_and_exports(toy_registry):
     config = ExperimentConfig.parse(json.dumps(TOY_CONFIG))
-    metrics = run_experiment.run_experiment(config, save=True, runs_dir=toy_registry / "runs", verbose=0)
-    assert metrics["test_accuracy"] > 0.9
+    run = run_experiment.run_experiment(config, save=True, runs_dir=toy_registry / "runs", verbose=0)
+    assert run.metrics["test_accuracy"] > 0.9
     (run_dir,) = (toy_registry / "runs").iterdir()
-    assert {p.name for p in run_dir.iterdir()} == {"config.json", "history.json", "metrics.json", "learning_curves.png"}
+    assert run.run_dir == run_dir and (run.model_dir / "config.json").is_file()
+    written = {"config.json", "history.json", "metrics.json", "learning_curves.png", "model"}
+    written |= {"tensorboard", "sample_predictions.png"}  # [lab 3]
+    assert {p.name for p in run_dir.iterdir()} == written
     assert len(json.loads((run_dir / "history.json").read_text())["loss"]) == 3
 
     saved = toy_registry / "artifacts" / "toy"
@@ -75,7 +40,7 @@ def test_training_is_deterministic_for_a_seed(toy_registry):
     config = ExperimentConfig.parse(json.dumps({**TOY_CONFIG, "train_args": {"epochs": 1, "batch_size": 64}}))
     first = run_experiment.run_experiment(config, runs_dir=toy_registry / "a", verbose=0)
     second = run_experiment.run_experiment(config, runs_dir=toy_registry / "b", verbose=0)
-    assert first["test_loss"] == second["test_loss"]
+    assert first.metrics["test_loss"] == second.metrics["test_loss"]
 
 
 @pytest.mark.parametrize(
@@ -120,3 +85,30 @@ def test_cli_reports_bad_config_without_a_traceback(capsys):
 def test_committed_experiment_configs_are_valid():
     for path in sorted((run_experiment.RUNS_DIR.parent / "experiments").glob("*.json")):
         ExperimentConfig.parse(str(path))
+
+
+def test_overrides_set_nested_values_before_validation():
+    config = ExperimentConfig.parse(
+        json.dumps(TOY_CONFIG), overrides=["train_args.epochs=7", "network_args.layer_size=32", "seed=3"]
+    )
+    assert config.train_args["epochs"] == 7 and config.network_args["layer_size"] == 32 and config.seed == 3
+    with pytest.raises(ExperimentConfigError, match="unknown train_args"):
+        ExperimentConfig.parse(json.dumps(TOY_CONFIG), overrides=["train_args.epoch=7"])
+    with pytest.raises(ExperimentConfigError, match="not KEY=VALUE"):
+        ExperimentConfig.parse(json.dumps(TOY_CONFIG), overrides=["train_args.epochs"])
+    with pytest.raises(ExperimentConfigError, match="only dataset_args, network_args, train_args"):
+        ExperimentConfig.parse(json.dumps(TOY_CONFIG), overrides=["model.name=x"])
+
+
+def test_the_best_epoch_by_the_selection_metric_is_kept(toy_registry):
+    config = ExperimentConfig.parse(json.dumps(TOY_CONFIG), overrides=["train_args.epochs=4"])
+    run = run_experiment.run_experiment(config, runs_dir=toy_registry / "runs", verbose=0)
+    accuracies = run.history["val_accuracy"]
+    assert run.best_epoch == 1 + accuracies.index(max(accuracies))
+    assert run.metrics["validation_accuracy"] == pytest.approx(max(accuracies), abs=1e-6)
+
+
+def test_a_dataset_named_by_its_import_path_must_be_a_data_module():
+    for name, message in (("training.tests.nowhere.Toy", "cannot import"), ("json.JSONDecoder", "not a data module")):
+        with pytest.raises(ExperimentConfigError, match=message):
+            ExperimentConfig.parse(json.dumps({**TOY_CONFIG, "dataset": name}))

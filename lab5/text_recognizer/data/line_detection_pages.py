@@ -70,7 +70,7 @@ class LineDetectionPages:
         """Build the cache if it is missing or stale, then load the splits (train and validation subsampled)."""
         root = copiste.corpus_dir()
         pages = copiste.split_pages(root)
-        fingerprint = _fingerprint(root, self.side)
+        self.fingerprint = fingerprint = _fingerprint(root, self.side)
         if self.iam:
             from text_recognizer.data import iam
 

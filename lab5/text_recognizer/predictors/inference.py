@@ -3,8 +3,8 @@
 Each model file is checked against the sha256 recorded in its config.json before it is used.
 """
 
-import ctypes
-import ctypes.util
+import ctypes  # [lab 5]
+import ctypes.util  # [lab 5]
 import os
 from pathlib import Path
 
@@ -65,13 +65,15 @@ class InferenceModel:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        # A server runs one request per thread and one worker per core: one thread per inference there.
-        options.intra_op_num_threads = int(os.environ.get("TEXT_RECOGNIZER_THREADS", "0"))  # 0: one per core
+        # Threads per inference: TEXT_RECOGNIZER_THREADS, by default 0 (ONNX Runtime's choice: one per core).
+        options.intra_op_num_threads = int(os.environ.get("TEXT_RECOGNIZER_THREADS", "0"))
+        # [lab 5]
         if None in self.config["input_shape"]:
             # Inputs of changing sizes (lines, pages): ONNX Runtime's memory arena would keep the largest
             # buffers of every size it met, and grow with each new one; without it, memory is returned.
             options.enable_cpu_mem_arena = False
             options.enable_mem_pattern = False  # its allocation plans are per input size too
+        # [end lab 5]
         session = ort.InferenceSession(
             str(verified_path(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
         )
@@ -103,6 +105,7 @@ def _default_backend() -> str:
     return "onnxruntime"
 
 
+# [lab 5]
 def _glibc_malloc_trim():
     """glibc's `malloc_trim`, or None on other C libraries (macOS, musl)."""
     name = ctypes.util.find_library("c")
@@ -121,3 +124,6 @@ def return_freed_memory() -> None:
     """
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
+
+
+# [end lab 5]

@@ -53,7 +53,7 @@ class HandwritingLines:
     def setup(self) -> None:
         """Build the cache if it is missing or stale, then load the splits (train and validation subsampled)."""
         root = copiste.corpus_dir()
-        fingerprint = _fingerprint(root, self.height)
+        self.fingerprint = fingerprint = _fingerprint(root, self.height)
         if not cache.is_fresh(self.cache_path, fingerprint):
             logger.info("Cutting the Copiste lines into %s", self.cache_path)
             cache.write(self.cache_path, build_arrays(root, self.height), fingerprint)

@@ -14,8 +14,10 @@ class LineModel(BaseModel):
     """One softmax per character slot, trained with cross-entropy on the padded labels.
 
     Also the home of what every line model shares: decoding to text, character error rate and exact-line
-    accuracy, and a per-epoch validation CER logged as `val_cer`.
+    accuracy, and a per-epoch validation CER logged as `val_cer`, which selects the best epoch.
     """
+
+    selection_metric = ("val_cer", "min")
 
     def output_shape(self) -> tuple[int, ...]:
         return (self.input_shape[1] // metadata.CHAR_WIDTH, len(self.mapping))

@@ -1,6 +1,7 @@
 """The lab generator on a small shared/ tree that the tests write, and the real repository's labs."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,62 @@ def test_run_outputs_and_caches_are_left_alone(tree):
     assert run(tree, "--check") == 0
     run(tree)
     assert cache.exists()
+
+
+GATED = """import os
+import json  # [lab 2]
+
+
+def f():
+    x = 1
+    # [lab 2]
+    x += json.loads("1")
+    # [end lab 2]
+    return x
+"""
+
+
+def test_lines_of_a_later_lab_appear_from_that_lab_on(tree):
+    (tree / "shared/text_recognizer/a.py").write_text(GATED)
+    assert run(tree) == 0
+    lab1 = (tree / "lab1/text_recognizer/a.py").read_text()
+    assert lab1 == "import os\n\n\ndef f():\n    x = 1\n    return x\n"
+    assert (tree / "lab2/text_recognizer/a.py").read_text() == GATED, "markers stay where their lines do"
+    namespace = {}
+    exec(lab1, namespace)
+    assert namespace["f"]() == 1
+    assert run(tree, "--check") == 0
+    (tree / "lab1/text_recognizer/a.py").write_text(GATED)
+    assert run(tree, "--check") == 1, "a lab-1 copy holding lab-2 lines is out of date"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("# [lab 2]\nx = 1\n", "never closed"),
+        ("x = 1\n# [end lab 2]\n", "closes no open"),
+        ("# [lab 2]\n# [lab 3]\n# [end lab 3]\n# [end lab 2]\n", "inside the"),
+        ("x = 1  # [lab 1]\n", "marks lines of a file that lab 1 introduces"),
+    ],
+)
+def test_malformed_markers_are_errors(tree, capsys, source, message):
+    (tree / "shared/text_recognizer/a.py").write_text(source)
+    assert run(tree) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_only_python_files_are_trimmed():
+    text = b"# [lab 5]\nkept\n# [end lab 5]\n"
+    assert generate_labs.lab_text(text, "notes.md", 1) == text
+    assert generate_labs.lab_text(text, "code.py", 1) == b""
+
+
+def test_no_lab_copy_holds_a_later_labs_marker():
+    for lab in LABS:
+        number = int(lab.name.removeprefix("lab"))
+        for path in lab.rglob("*.py"):
+            for match in re.finditer(r"# \[(?:end )?lab (\d+)\]", path.read_text()):
+                assert int(match.group(1)) <= number, f"{path} holds lines of lab {match.group(1)}"
 
 
 REPO = Path(generate_labs.REPO_DIR)
