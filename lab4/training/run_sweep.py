@@ -193,6 +193,7 @@ def objective(trial, sweep: SweepConfig, folder: Path, parent_run_id: str | None
 
     started()  # the trial is RUNNING in the study now: other workers may count it and start theirs
     trial.set_user_attr("worker_pid", os.getpid())
+    began = time.perf_counter()
     values = {parameter.path: parameter.suggest(trial) for parameter in sweep.parameters}
     config = sweep.experiment_config(values, name=f"{sweep.name}-trial{trial.number:03d}")
     pruning = PruningCallback(trial, sweep.metric)
@@ -210,10 +211,13 @@ def objective(trial, sweep: SweepConfig, folder: Path, parent_run_id: str | None
         tracking.finish_open_runs("FAILED")
         raise
     trial.set_user_attr("run_dir", str(run.run_dir))
+    score = float(run.history[sweep.metric][run.best_epoch - 1])
+    outcome = f"pruned after epoch {pruning.last_epoch}" if pruning.pruned else f"{sweep.metric} {score:.4f}"
+    print(f"trial {trial.number} done in {time.perf_counter() - began:.1f} s: {outcome}", flush=True)
     if pruning.pruned:
         tracking.mlflow_client().set_tag(run.mlflow_run_id, "pruned", "true")
-        raise optuna.TrialPruned(f"pruned after epoch {pruning.last_epoch}")
-    return float(run.history[sweep.metric][run.best_epoch - 1])
+        raise optuna.TrialPruned(outcome)
+    return score
 
 
 # ---- the coordinator -------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
     python -m evaluation.benchmark_sweep [--sweep training/sweeps/emnist_character_mlp.yaml] [--trials 8]
         [--workers 2] [--skip-kill]
 
-1. The sweep with 1 worker, then with `--workers`, each from scratch (its own study and MLflow file):
-   wall times, their ratio, the trials each left in MLflow, and any storage-lock error in the logs.
+1. The sweep with 1 worker, then with `--workers`, each from scratch (its own study; an MLflow file made
+   beforehand, as it is after a course's first run): wall times, their ratio, the trials each left in
+   MLflow, and any storage-lock error in the logs. Pruning is off (`--pruner` sets it), so that both
+   sweeps do the same work: with parallel workers, a pruner decides on fewer finished trials.
 2. The sweep with `--workers` again, one worker SIGKILLed while a trial runs after the first has finished;
    then the same command rerun: are the finished trials kept, and does the sweep complete?
 Everything goes to a temporary folder.
@@ -49,9 +51,31 @@ def lock_errors(folder: Path) -> int:
     return sum(text.count(marker) for marker in LOCK_ERRORS)
 
 
-def timed_sweep(sweep: str, workers: int, trials: int, folder: Path) -> dict[str, float]:
+def tracking_database(folder: Path) -> str:
+    """A fresh MLflow SQLite file with its experiment made (what the course's first run leaves)."""
+    from training import tracking
+
     folder.mkdir(parents=True)
     uri = f"sqlite:///{folder}/mlflow.db"
+    tracking.experiment_id(tracking.mlflow_client(uri))
+    return uri
+
+
+def sweep_file(sweep: str, pruner: str, folder: Path) -> str:
+    """A copy of the sweep file with its pruner set and its experiment's path made absolute."""
+    import yaml
+
+    from training.sweep_config import read_sweep
+
+    spec = yaml.safe_load(Path(sweep).read_text())
+    spec |= {"pruner": pruner, "experiment": str(read_sweep(sweep).experiment)}
+    path = folder / "sweep.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
+
+
+def timed_sweep(sweep: str, workers: int, trials: int, folder: Path) -> dict[str, float]:
+    uri = tracking_database(folder)
     env = dict(os.environ, MLFLOW_TRACKING_URI=uri)
     started = time.perf_counter()
     subprocess.run(sweep_command(sweep, workers, trials, folder / "sweeps"), cwd=CODE_ROOT, env=env, check=True)
@@ -66,8 +90,7 @@ def kill_and_resume(sweep_file: str, workers: int, trials: int, folder: Path) ->
     from training.run_sweep import open_storage, open_study, sweep_dir
     from training.sweep_config import read_sweep
 
-    folder.mkdir(parents=True)
-    env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{folder}/mlflow.db")
+    env = dict(os.environ, MLFLOW_TRACKING_URI=tracking_database(folder))
     command = sweep_command(sweep_file, workers, trials, folder / "sweeps")
     coordinator = subprocess.Popen(command, cwd=CODE_ROOT, env=env)
     sweep = read_sweep(sweep_file)
@@ -102,12 +125,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sweep", default="training/sweeps/emnist_character_mlp.yaml")
     parser.add_argument("--trials", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pruner", default="none", help="the pruner both timed sweeps use (default: none)")
     parser.add_argument("--skip-kill", action="store_true", help="only the timing comparison")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="benchmark-sweep-") as temporary:
         folder = Path(temporary)
-        one = timed_sweep(args.sweep, 1, args.trials, folder / "one")
-        many = timed_sweep(args.sweep, args.workers, args.trials, folder / "many")
+        timed = sweep_file(args.sweep, args.pruner, folder)
+        one = timed_sweep(timed, 1, args.trials, folder / "one")
+        many = timed_sweep(timed, args.workers, args.trials, folder / "many")
         results = {
             "seconds_1_worker": one["seconds"],
             f"seconds_{args.workers}_workers": many["seconds"],
@@ -119,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.skip_kill:
             killed = kill_and_resume(args.sweep, args.workers, args.trials, folder / "kill")
             results |= {f"kill_{key}": value for key, value in killed.items()}
-    print(json.dumps({"sweep": args.sweep, "trials": args.trials}))
+    print(json.dumps({"sweep": args.sweep, "trials": args.trials, "pruner_when_timed": args.pruner}))
     print_results(results, decimals=2)
 
 

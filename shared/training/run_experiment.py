@@ -3,11 +3,11 @@
     python -m training.run_experiment --save '{"dataset": "EmnistDataset", "model": "CharacterModel",
         "network": "mlp", "train_args": {"batch_size": 256}}'
     python -m training.run_experiment --save training/experiments/emnist_character_cnn.json
-    python -m training.run_experiment training/experiments/emnist_lines_ctc.json --set train_args.epochs=3
+    python -m training.run_experiment training/experiments/emnist_character_cnn.json --set train_args.epochs=3
 
 A run goes through stages: build (data and model), fit (keeping the epoch that scores best on the model's
-own validation metric), evaluate, save and log. Each run writes its config, history, metrics, learning
-curves and model to `training/runs/<time>-<name>/`. `--save` also writes the model where the predictors
+own validation metric), evaluate, save, and write its files: config, history, metrics, learning curves and
+model, in `training/runs/<time>-<name>/`. `--save` also writes the model where the predictors
 look for it (`text_recognizer/artifacts/<task>/`).
 """
 
@@ -98,7 +98,7 @@ def fit(config: ExperimentConfig, model, data, datasets, callbacks=(), verbose: 
     """Stage 2: train, keep the best epoch by the model's selection metric; return history and that epoch."""
     monitor, mode = model.selection_metric
     best = BestEpoch(monitor, mode)
-    # The model's own callbacks (e.g. `val_cer`) run first, so the epoch logs hold their metrics.
+    # The model's own callbacks run first, so the epoch logs hold their metrics (a line model's `val_cer`).
     all_callbacks = [*model.callbacks(data), best, *callbacks]
     patience = config.train_args["early_stopping_patience"]
     if patience:
