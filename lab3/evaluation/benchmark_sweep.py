@@ -5,8 +5,9 @@
 
 1. The sweep with 1 worker, then with `--workers`, each from scratch (its own study; an MLflow file made
    beforehand, as it is after a course's first run): wall times, their ratio, the trials each left in
-   MLflow, and any storage-lock error in the logs. Pruning is off (`--pruner` sets it), so that both
-   sweeps do the same work: with parallel workers, a pruner decides on fewer finished trials.
+   MLflow, and any storage-lock error in the logs. Both sweeps train the same parameters (drawn once and
+   queued in each study), and pruning is off (`--pruner` sets it), so that both do the same work: the
+   sampler and the pruner would otherwise decide differently with parallel workers.
 2. The sweep with `--workers` again, one worker SIGKILLed while a trial runs after the first has finished;
    then the same command rerun: are the finished trials kept, and does the sweep complete?
 Everything goes to a temporary folder.
@@ -74,8 +75,24 @@ def sweep_file(sweep: str, pruner: str, folder: Path) -> str:
     return str(path)
 
 
+def queue_trials(sweep_path: str, trials: int, sweeps_dir: Path, seed: int = 0) -> None:
+    """Draw `trials` parameter sets at random (the same for every `seed`) and queue them in the sweep's study."""
+    import optuna
+
+    from training.run_sweep import open_storage, open_study, sweep_dir
+    from training.sweep_config import read_sweep
+
+    sweep = read_sweep(sweep_path)
+    drawing = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    study = open_study(sweep, open_storage(None, sweep_dir(sweep, sweeps_dir)))
+    for _ in range(trials):
+        trial = drawing.ask()
+        study.enqueue_trial({p.path: p.suggest(trial) for p in sweep.parameters if p.searched})
+
+
 def timed_sweep(sweep: str, workers: int, trials: int, folder: Path) -> dict[str, float]:
     uri = tracking_database(folder)
+    queue_trials(sweep, trials, folder / "sweeps")
     env = dict(os.environ, MLFLOW_TRACKING_URI=uri)
     started = time.perf_counter()
     subprocess.run(sweep_command(sweep, workers, trials, folder / "sweeps"), cwd=CODE_ROOT, env=env, check=True)

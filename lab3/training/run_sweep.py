@@ -15,7 +15,6 @@ and rerunning the command fails the interrupted trials, retries their parameters
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -51,7 +50,8 @@ def open_storage(url: str | None, folder: Path):
     return optuna.storages.JournalStorage(backend)
 
 
-def open_study(sweep: SweepConfig, storage):
+def open_study(sweep: SweepConfig, storage, seed: int | None = None):
+    """The sweep's study, made on first use; its sampler seeded with `seed` (default: the sweep's)."""
     import optuna
 
     pruner = {
@@ -66,7 +66,7 @@ def open_study(sweep: SweepConfig, storage):
         storage=storage,
         direction=sweep.goal,
         pruner=pruner,
-        sampler=sampler(seed=sweep.seed),
+        sampler=sampler(seed=sweep.seed if seed is None else seed),
         load_if_exists=True,
     )
 
@@ -138,9 +138,9 @@ def claim_gpu(candidates: list[str], first: int):
 def worker_environment(index: int, workers: int, gpus: list[str]) -> dict[str, str]:
     """What a worker process inherits: GPU candidates, or its thread budget on CPUs."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env["SWEEP_WORKER_INDEX"] = str(index)
     if gpus:
         env["SWEEP_GPU_CANDIDATES"] = ",".join(gpus)
-        env["SWEEP_WORKER_INDEX"] = str(index)
     else:
         threads = str(thread_budget(workers))
         env |= {"OMP_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads}
@@ -149,17 +149,23 @@ def worker_environment(index: int, workers: int, gpus: list[str]) -> dict[str, s
 
 def run_worker(sweep_file: Path, storage_url: str | None, folder: Path, max_trials: int, wandb: bool) -> int:
     """Take trials until the sweep has `max_trials` finished or running ones; return how many this worker ran."""
-    gpu_lock = None
+    gpu_lock, index = None, int(os.environ.get("SWEEP_WORKER_INDEX", "0"))
     if os.environ.get("SWEEP_GPU_CANDIDATES"):
         candidates = os.environ["SWEEP_GPU_CANDIDATES"].split(",")
-        device, gpu_lock = claim_gpu(candidates, int(os.environ.get("SWEEP_WORKER_INDEX", "0")))
+        device, gpu_lock = claim_gpu(candidates, index)
         os.environ["CUDA_VISIBLE_DEVICES"] = device  # before TensorFlow is imported
         print(f"worker {os.getpid()}: GPU {device}", flush=True)
     from filelock import FileLock
 
     print(f"worker {os.getpid()} started", flush=True)
+    import optuna
+
     sweep = read_sweep(sweep_file)
-    study = open_study(sweep, open_storage(storage_url, folder))
+    storage = open_storage(storage_url, folder)
+    # Each worker, and each resumption, draws its own random parameters: samplers seeded alike would
+    # propose the same trials in parallel (or again after a restart).
+    existing = len(optuna.load_study(study_name=sweep.name, storage=storage).trials)
+    study = open_study(sweep, storage, seed=sweep.seed + 1009 * index + existing)
     parent_run_id = study.user_attrs.get("mlflow_parent_run_id")
     # Counting and starting a trial happen under one lock, so parallel workers never overshoot the count.
     start_lock = FileLock(folder / "start-trial.lock")
@@ -294,20 +300,12 @@ def _sweep_run(study, sweep: SweepConfig, client) -> str:
         return run_id
     run = client.create_run(tracking.experiment_id(client), run_name=f"sweep {sweep.name}")
     params = {"sweep.metric": sweep.metric, "sweep.goal": sweep.goal, "sweep.experiment": sweep.experiment.name}
-    params |= {f"sweep.space.{p.path}": json.dumps(_space(p)) for p in sweep.parameters}
+    params |= {f"sweep.space.{p.path}": p.describe() for p in sweep.parameters}
     for key, value in params.items():
         client.log_param(run.info.run_id, key, value)
     client.log_batch(run.info.run_id, tags=_tags({"sweep": sweep.name, **tracking.code_version()}))
     study.set_user_attr("mlflow_parent_run_id", run.info.run_id)
     return run.info.run_id
-
-
-def _space(parameter) -> object:
-    if parameter.values is not None:
-        return list(parameter.values)
-    if parameter.low is None:
-        return parameter.value
-    return {"min": parameter.low, "max": parameter.high, "log": parameter.log}
 
 
 def _run_workers(sweep_file, storage_url, folder, total, workers, gpus, wandb, study, show_progress) -> None:

@@ -44,6 +44,18 @@ class Parameter:
     log: bool = False
     value: Any = None
 
+    @property
+    def searched(self) -> bool:
+        """Whether Optuna chooses this value (a fixed `value` is the same in every trial)."""
+        return self.values is not None or self.low is not None
+
+    def describe(self) -> str:
+        if self.values is not None:
+            return f"one of {list(self.values)}"
+        if self.low is None:
+            return f"fixed at {self.value!r}"
+        return f"{self.low} to {self.high}{' (log scale)' if self.log else ''}"
+
     def suggest(self, trial) -> Any:
         if self.values is not None:
             return trial.suggest_categorical(self.path, list(self.values))

@@ -72,6 +72,7 @@ def test_the_command_reports_a_bad_sweep_file_without_a_traceback(tmp_path, caps
 def test_each_worker_gets_a_share_of_the_cores_or_a_gpu():
     env = run_sweep.worker_environment(0, workers=2, gpus=[])
     assert env["TF_NUM_INTRAOP_THREADS"] == env["OMP_NUM_THREADS"] == str(run_sweep.thread_budget(2))
+    assert env["SWEEP_WORKER_INDEX"] == "0"
     env = run_sweep.worker_environment(1, workers=2, gpus=["0", "1"])
     assert env["SWEEP_GPU_CANDIDATES"] == "0,1" and env["SWEEP_WORKER_INDEX"] == "1"
 
@@ -119,6 +120,8 @@ def test_parallel_workers_survive_a_kill_and_a_rerun_completes_the_sweep(tmp_pat
     retried = [t for t in trials if t.user_attrs.get("retry_of") == victim.number]
     assert len(retried) == 1 and retried[0].params == victim.params
     assert resumed.best_value == max(t.value for t in trials if t.state.name == "COMPLETE")
+    drawn = [tuple(sorted(t.params.items())) for t in trials if t.user_attrs.get("retry_of") is None]
+    assert len(set(drawn)) == len(drawn), "parallel workers and the rerun each drew their own parameters"
 
     client = tracking.mlflow_client()
     parent = client.get_run(resumed.user_attrs["mlflow_parent_run_id"])
