@@ -1,9 +1,11 @@
 """Read handwriting in image files from the command line.
 
     python -m text_recognizer.predict --task character a.png b.jpg --json
+    python -m text_recognizer.predict --task paragraph page.jpg --json
 
 Prints one result per image (a JSON object per line with --json). Images that cannot be read are
-reported on stderr and the others are still predicted; the exit status is 1 if any image failed.
+reported on stderr and the others are still predicted; the exit status is 1 if any image failed. A page
+(task `paragraph`) is printed line by line, and its JSON adds each line's box, text and confidence.
 """
 
 import argparse
@@ -37,8 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         except ImageError as error:
             failures[image] = str(error)
             print(f"error: {error}", file=sys.stderr)
-    predict, lines = predictor.predict_preprocessed, {}
-    predictions = dict(zip(readable, predict(inputs) if inputs else [], strict=True))
+    if hasattr(predictor, "read_page"):  # pages: each line's box comes with the text
+        pages = [predictor.read_page(page) for page in inputs]
+        predictions = {image: (page.text, page.confidence) for image, page in zip(readable, pages, strict=True)}
+        lines = {image: page.lines for image, page in zip(readable, pages, strict=True)}
+    else:
+        predictions = dict(zip(readable, predictor.predict_preprocessed(inputs) if inputs else [], strict=True))
+        lines = {}
 
     for image in args.images:
         if image in failures:
@@ -47,8 +54,17 @@ def main(argv: list[str] | None = None) -> int:
             continue
         text, confidence = predictions[image]
         record = {"image": image, "text": text, "confidence": round(confidence, 4)}
+        if image in lines:
+            record["lines"] = [
+                {"box": list(line.box), "text": line.text, "confidence": round(line.confidence, 4)}
+                for line in lines[image]
+            ]
         if args.json:
             print(json.dumps(record, ensure_ascii=False))
+        elif image in lines:
+            print(f"{image}: {len(lines[image])} lines (confidence {confidence:.3f})")
+            for number, line in enumerate(lines[image], start=1):
+                print(f"  {number:>3} {line.box}: {line.text!r}")
         else:
             print(f"{image}: {text!r} (confidence {confidence:.3f})")
     return 1 if failures else 0

@@ -94,5 +94,3 @@ def _default_backend() -> str:
     except ImportError:
         return "keras"
     return "onnxruntime"
-
-

@@ -65,6 +65,13 @@ class InferenceModel:
         options.log_severity_level = 3
         # Threads per inference: TEXT_RECOGNIZER_THREADS, by default 0 (ONNX Runtime's choice: one per core).
         options.intra_op_num_threads = int(os.environ.get("TEXT_RECOGNIZER_THREADS", "0"))
+        # [lab 2]
+        if None in self.config["input_shape"]:
+            # Inputs of changing sizes (lines of any width): ONNX Runtime's memory arena would keep the
+            # largest buffers of every size it met, and grow with each new one; without it, memory is returned.
+            options.enable_cpu_mem_arena = False
+            options.enable_mem_pattern = False  # its allocation plans are per input size too
+        # [end lab 2]
         session = ort.InferenceSession(
             str(verified_path(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
         )
@@ -94,5 +101,3 @@ def _default_backend() -> str:
     except ImportError:
         return "keras"
     return "onnxruntime"
-
-

@@ -3,8 +3,6 @@
 Each model file is checked against the sha256 recorded in its config.json before it is used.
 """
 
-import ctypes  # [lab 5]
-import ctypes.util  # [lab 5]
 import os
 from pathlib import Path
 
@@ -67,13 +65,13 @@ class InferenceModel:
         options.log_severity_level = 3
         # Threads per inference: TEXT_RECOGNIZER_THREADS, by default 0 (ONNX Runtime's choice: one per core).
         options.intra_op_num_threads = int(os.environ.get("TEXT_RECOGNIZER_THREADS", "0"))
-        # [lab 5]
+        # [lab 2]
         if None in self.config["input_shape"]:
-            # Inputs of changing sizes (lines, pages): ONNX Runtime's memory arena would keep the largest
-            # buffers of every size it met, and grow with each new one; without it, memory is returned.
+            # Inputs of changing sizes (lines of any width): ONNX Runtime's memory arena would keep the
+            # largest buffers of every size it met, and grow with each new one; without it, memory is returned.
             options.enable_cpu_mem_arena = False
             options.enable_mem_pattern = False  # its allocation plans are per input size too
-        # [end lab 5]
+        # [end lab 2]
         session = ort.InferenceSession(
             str(verified_path(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
         )
@@ -103,27 +101,3 @@ def _default_backend() -> str:
     except ImportError:
         return "keras"
     return "onnxruntime"
-
-
-# [lab 5]
-def _glibc_malloc_trim():
-    """glibc's `malloc_trim`, or None on other C libraries (macOS, musl)."""
-    name = ctypes.util.find_library("c")
-    library = ctypes.CDLL(name) if name else None
-    return getattr(library, "malloc_trim", None)
-
-
-_MALLOC_TRIM = _glibc_malloc_trim()
-
-
-def return_freed_memory() -> None:
-    """Hand the memory that a request's buffers used back to the system.
-
-    glibc keeps freed blocks for reuse, so a server process would otherwise stay at the size of the
-    largest input it ever read (measured on pages: 330 MB a process, 220 MB with this).
-    """
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-# [end lab 5]

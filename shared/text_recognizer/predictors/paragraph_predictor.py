@@ -30,7 +30,8 @@ from text_recognizer.line_detection import DetectorSettings, FoundLine, find_lin
 from text_recognizer.model_files import read_config
 from text_recognizer.predictors.handwriting_predictor import HandwritingPredictor
 from text_recognizer.predictors.image_io import ImageInput, load_greyscale
-from text_recognizer.predictors.inference import InferenceModel, artifact_dir, return_freed_memory
+from text_recognizer.predictors.inference import InferenceModel, artifact_dir
+from text_recognizer.predictors.memory import return_freed_memory
 from text_recognizer.stems import ImageError, line_style
 
 DETECTOR_TASK = "line_detector"

@@ -66,3 +66,33 @@ def test_a_module_that_fails_to_import_is_reported(lab1):
 def test_the_repository_lab_copies_stand_on_their_own():
     for lab_dir in lab_dirs(read_manifest(), REPO_DIR).values():
         assert check_lab_copies.missing_imports(lab_dir) == [], lab_dir.name
+
+
+def test_tests_run_where_a_copy_lost_lines_and_only_once_for_the_same_code(tmp_path):
+    shared = write_copy(
+        tmp_path / "shared",
+        {
+            "training/__init__.py": "",
+            "training/run.py": "def run():\n    return 1\n",
+            "training/tests/__init__.py": "",
+            "training/tests/test_run.py": "from training.run import run\n\n\ndef test_run():\n    assert run() == 1\n",
+            "training/tests/test_other.py": "def test_other():\n    assert True\n",
+        },
+    )
+    copies = {}
+    for name in ("lab1", "lab2"):
+        copies[name] = write_copy(
+            tmp_path / name, {p.relative_to(shared).as_posix(): p.read_text() for p in shared.rglob("*.py")}
+        )
+    assert check_lab_copies.tests_touching_trimmed_code(copies["lab1"], shared) == []
+    trimmed = "def run():\n    return 1\n# a later lab's lines went here\n"
+    for lab in copies.values():
+        write_copy(lab, {"training/run.py": trimmed})
+    seen = set()
+    chosen = check_lab_copies.tests_touching_trimmed_code(copies["lab1"], shared, seen)
+    assert [p.name for p in chosen] == ["test_run.py"], "the test of the trimmed module runs; the other does not"
+    assert check_lab_copies.tests_touching_trimmed_code(copies["lab2"], shared, seen) == [], "same code: once"
+    assert check_lab_copies.failed_tests(copies["lab1"], chosen) == []
+    write_copy(copies["lab1"], {"training/run.py": "def run():\n    return 2\n"})
+    (problem,) = check_lab_copies.failed_tests(copies["lab1"], chosen)
+    assert "lab1: its tests failed" in problem and "assert 2 == 1" in problem
