@@ -13,14 +13,14 @@ two characters (pruning), which keeps the file small. Plain Python and numpy: th
 
 import json
 import math
-import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from text_recognizer import atomic_files
 
 LINE_START = "\x02"  # context padding before a line's first character
 MIN_COUNT_LONG_CONTEXT = 2
@@ -97,11 +97,7 @@ class CharacterLanguageModel:
     def save(self, path: Path) -> Path:
         """Write the model as JSON through a temporary file renamed into place."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(self.to_json(), file, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp_name, path)
+        atomic_files.write_text(path, json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")))
         return path
 
     @classmethod

@@ -14,14 +14,12 @@
 import argparse
 import itertools
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from text_recognizer import paths
+from text_recognizer import atomic_files, paths
 from text_recognizer.ctc import beam_search_decode, greedy_decode
 from text_recognizer.language_model import CharacterLanguageModel
 from text_recognizer.metrics import character_error_rate
@@ -91,10 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     choice = choose_decoder(probabilities, texts, tuple(config["mapping"]), language_model, budget)
     config["language_model"] = {"file": FILENAME, "order": args.order, **choice}
     config["sha256"][FILENAME] = sha256(args.model_dir / FILENAME)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{CONFIG_FILENAME}.", dir=args.model_dir)
-    with os.fdopen(fd, "w") as file:
-        file.write(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp_name, args.model_dir / CONFIG_FILENAME)
+    atomic_files.write_text(args.model_dir / CONFIG_FILENAME, json.dumps(config, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(config["language_model"], indent=2))
     return 0
 

@@ -11,10 +11,18 @@ with status 200, as a login wall or an error page is).
 """
 
 import http.server
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from urllib.parse import unquote
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that hung up (or was killed) is no error
+            super().handle_error(request, client_address)
 
 
 class LocalFileServer:
@@ -27,7 +35,7 @@ class LocalFileServer:
         self.faults: dict[str, list[str]] = defaultdict(list)
         self.hits: Counter = Counter()
         self._lock = threading.Lock()
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -64,8 +72,8 @@ class LocalFileServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                fault, body = server._next_answer(unquote(self.path.split("?")[0]))  # counted on arrival
                 time.sleep(server.latency_s)
-                fault, body = server._next_answer(self.path.split("?")[0])
                 if fault == "hang-up":
                     self.close_connection = True
                     return

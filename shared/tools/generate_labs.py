@@ -24,7 +24,7 @@ REPO_DIR = SHARED_DIR.parent
 MANIFEST = "labs.toml"
 NOTEBOOK_LINKS = ("text_recognizer", "training")
 # Where generated code lives inside a lab; anything else there (README, notebooks) is written by hand.
-GENERATED_ROOTS = ("text_recognizer", "training", "evaluation", "api", "conftest.py")
+GENERATED_ROOTS = ("text_recognizer", "training", "evaluation", "labeling", "api", "conftest.py")
 # Files the generator neither writes nor deletes: run outputs and caches that are git-ignored.
 IGNORED = ("*/__pycache__/*", "*.pyc", "*/.pytest_cache/*", "*/.ipynb_checkpoints/*", "training/runs/*")
 NOT_FOR_LABS = ("tools/*", MANIFEST, *IGNORED)

@@ -7,15 +7,13 @@ The cleaned sentences are cached as one text file so that later runs skip NLTK's
 """
 
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from text_recognizer import paths
+from text_recognizer import atomic_files, paths
 from text_recognizer.data.errors import MissingDataError
 from text_recognizer.metadata import emnist as emnist_metadata
 
@@ -72,15 +70,7 @@ def _read_brown() -> Iterable[list[str]]:
 
 
 def _write_lines_atomic(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        Path(tmp_name).chmod(0o644)
-        Path(tmp_name).replace(path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    atomic_files.write_text(path, "\n".join(lines) + "\n")
 
 
 def sample_snippet(sentences: list[str], max_length: int, rng: np.random.Generator) -> str:

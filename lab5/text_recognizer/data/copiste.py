@@ -21,15 +21,12 @@ import argparse
 import re
 import tomllib
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from text_recognizer import paths
 from text_recognizer.data import download
-from text_recognizer.data.errors import DataFormatError, MissingDataError
+from text_recognizer.data.errors import DataFormatError, DownloadError, MissingDataError
 from text_recognizer.data.line_records import LineRecord, PageRecord, ParsedPage, deal_writers
 from text_recognizer.data.transcription_xml import read_transcription
 
@@ -85,12 +82,14 @@ def _metadata(local: Path) -> dict:
 
 
 def fetch_corpus(remote_files: list[download.RemoteFile], destination: Path) -> None:
-    """Download the files not yet in `destination`, `DOWNLOAD_WORKERS` at a time, with one progress bar."""
-    missing = [remote for remote in remote_files if not (destination / remote.filename).is_file()]
-    with ThreadPoolExecutor(DOWNLOAD_WORKERS) as pool:
-        jobs = [pool.submit(download.download, remote, destination, progress=False) for remote in missing]
-        for job in tqdm(jobs, desc=f"{NAME}: fetching {len(missing)} files", unit="file"):
-            job.result()
+    """Download the files not yet verified in `destination`, `DOWNLOAD_WORKERS` at a time."""
+    report = download.fetch_many(remote_files, destination, workers=DOWNLOAD_WORKERS, desc=NAME)
+    if report.failed:
+        failures = "\n  ".join(f"{name}: {why}" for name, why in sorted(report.failed.items()))
+        raise DownloadError(
+            f"{len(report.failed)} of the corpus's {len(remote_files)} files could not be fetched (the others are in "
+            f"{destination}; run again to fetch only what is missing):\n  {failures}"
+        )
 
 
 def document_id(page_id: str) -> str:

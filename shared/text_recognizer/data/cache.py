@@ -1,14 +1,13 @@
 """Processed datasets cached as HDF5, stamped with a fingerprint of what produced them."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
 
+from text_recognizer import atomic_files
 from text_recognizer.data.download import file_digest
 
 
@@ -34,18 +33,10 @@ def is_fresh(path: Path, fingerprint: dict[str, Any]) -> bool:
 
 def write(path: Path, arrays: dict[str, np.ndarray], fingerprint: dict[str, Any]) -> None:
     """Write arrays to HDF5 through a temporary file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp_name, "w") as f:
-            for key, array in arrays.items():
-                f.create_dataset(key, data=array, compression="lzf")
-            f.attrs["fingerprint"] = _canonical(fingerprint)
-        Path(tmp_name).chmod(0o644)
-        Path(tmp_name).replace(path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    with atomic_files.atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for key, array in arrays.items():
+            f.create_dataset(key, data=array, compression="lzf")
+        f.attrs["fingerprint"] = _canonical(fingerprint)
 
 
 def read(path: Path) -> dict[str, np.ndarray]:

@@ -325,7 +325,8 @@ def fetch_many(
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
         jobs = {pool.submit(fetch_one, remote): remote.filename for remote in missing}
-        with tqdm(total=len(jobs), desc=f"{desc} ({len(report.reused)} already here)", unit="file") as bar:
+        label = f"{desc} ({len(report.reused)} already here)"
+        with tqdm(total=len(jobs), desc=label, unit="file", disable=not jobs) as bar:
             for job in as_completed(jobs):
                 filename = jobs[job]
                 try:
