@@ -29,7 +29,7 @@ NOTEBOOK_CHECK ?=
 
 .PHONY: setup serve-setup serve serve-debug load-test fuzz docker-build docker-run docker-build-lambda lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
         train-character train-digit train-line train-handwriting train-line-detector evaluate benchmark \
-        mlflow-ui tensorboard sweep clean-venv help
+        mlflow-ui tensorboard sweep pipeline label-check clean-venv help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -173,6 +173,15 @@ tensorboard: setup  ## TensorBoard on every run's event files, http://127.0.0.1:
 
 sweep: setup  ## A hyper-parameter sweep: SWEEP=<file> (default: the small MLP sweep), WORKERS=<n> (default 2)
 	cd shared && ../$(PY) -m training.run_sweep $(SWEEP) --workers $(WORKERS)
+
+# Lab 6: labeled data and the DVC pipeline (dvc.yaml). Stages run the course's Python whatever is on PATH.
+DATASET ?= copiste_labeled
+
+label-check: setup  ## Ingest a labeled dataset (DATASET=<name>, default the sample export) and report label problems
+	cd shared && ../$(PY) -m text_recognizer.data.label_quality --dataset $(DATASET)
+
+pipeline: setup  ## dvc repro: prepare -> train -> evaluate the handwriting model, rerunning only what changed
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 clean-venv:  ## Remove .venv and .venv-serve
 	rm -rf $(VENV) $(SERVE_VENV)

@@ -1,6 +1,7 @@
 """CER of the committed handwriting model on writers it never saw: Copiste test split and real IAM lines.
 
     python -m evaluation.evaluate_handwriting_predictor [--show 10] [--plot cer_per_writer.png]
+    python -m evaluation.evaluate_handwriting_predictor --model-dir MODEL --metrics metrics.json   # another model
 
 The network reads each line once (ONNX Runtime, as in serving); greedy decoding and beam search with the
 model's language model are both scored, case-sensitive, on exact characters. Then: CER per test writer,
@@ -17,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from evaluation.report import print_results
+from text_recognizer import atomic_files
 from text_recognizer.data import download
 from text_recognizer.metrics import character_error_rate, edit_distance, line_accuracy
 from text_recognizer.predictors.handwriting_predictor import HandwritingPredictor
@@ -77,11 +79,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--show", type=int, default=10, help="worst lines to show")
     parser.add_argument("--plot", type=Path, help="save a bar chart of CER per test writer here")
+    parser.add_argument("--model-dir", type=Path, help="a model folder other than the committed one")
+    parser.add_argument("--metrics", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
 
     from text_recognizer.data.handwriting_lines import HandwritingLines
 
-    predictor = HandwritingPredictor(decoder="greedy")
+    predictor = HandwritingPredictor(args.model_dir, decoder="greedy")
     data = HandwritingLines(height=predictor.height)
     data.setup()
     images, texts = data.split("test")
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     for name, predicted in readings.items():
         results[f"test_cer_{name}"] = character_error_rate(predicted, texts)
         results[f"test_line_accuracy_{name}"] = line_accuracy(predicted, texts)
-    chosen = HandwritingPredictor().decoder
+    chosen = HandwritingPredictor(args.model_dir).decoder
     print(f"Copiste test split, writers never seen in training; the predictor's decoder: {chosen}")
 
     cers = per_writer(readings[chosen], texts, writers)
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             print(f"  true {truth!r}\n  read {predicted!r}")
     print()
     print_results(results, 4)
+    if args.metrics:
+        atomic_files.write_text(args.metrics, json.dumps(results, indent=2) + "\n")
     return results
 
 

@@ -6,7 +6,9 @@
 The course may not redistribute images cut from the data it reads (Copiste pages, IAM forms): a notebook
 cell that shows them is tagged `corpus-image` (and `nbval-ignore-output`, since its committed output is
 then not what it prints). Students see those images when they run the notebook; the repository keeps
-only the cell's text outputs. `make notebooks` runs this after executing the notebooks.
+only the cell's text outputs. When such a cell shows a widget (a line browser), the images the widget's
+outputs hold in the notebook's saved widget state are removed too. `make notebooks` runs this after
+executing the notebooks.
 """
 
 import argparse
@@ -19,6 +21,7 @@ from tools.check_notebooks import lab_notebooks
 
 TAG = "corpus-image"
 REQUIRED_WITH_IT = "nbval-ignore-output"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def strip(notebook: nbformat.NotebookNode) -> int:
@@ -41,6 +44,23 @@ def strip(notebook: nbformat.NotebookNode) -> int:
                 continue  # a display of nothing but the image
             kept.append(output)
         cell.outputs = kept
+        if any(WIDGET_VIEW in output.get("data", {}) for output in kept):
+            removed += _strip_images(notebook.get("metadata", {}).get("widgets", {}))
+    return removed
+
+
+def _strip_images(node) -> int:
+    """Delete every `image/*` entry under `node` (saved widget state); return how many."""
+    removed = 0
+    if isinstance(node, dict):
+        for key in [key for key in node if key.startswith("image/")]:
+            del node[key]
+            removed += 1
+        for value in node.values():
+            removed += _strip_images(value)
+    elif isinstance(node, list):
+        for value in node:
+            removed += _strip_images(value)
     return removed
 
 

@@ -39,6 +39,12 @@ def write(path: Path, arrays: dict[str, np.ndarray], fingerprint: dict[str, Any]
         f.attrs["fingerprint"] = _canonical(fingerprint)
 
 
+def read_fingerprint(path: Path) -> dict[str, Any]:
+    """The fingerprint a cache file was built from."""
+    with h5py.File(path, "r") as f:
+        return json.loads(f.attrs["fingerprint"])
+
+
 def read(path: Path) -> dict[str, np.ndarray]:
     """All arrays of a cache file, loaded into memory."""
     with h5py.File(path, "r") as f:

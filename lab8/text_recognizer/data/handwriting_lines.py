@@ -58,15 +58,11 @@ class HandwritingLines:
             logger.info("Cutting the Copiste lines into %s", self.cache_path)
             cache.write(self.cache_path, build_arrays(root, self.height), fingerprint)
         arrays = cache.read(self.cache_path)
-        self.skipped = Counter(dict(zip(_texts(arrays["skip_reasons"]), arrays["skip_counts"].tolist(), strict=True)))
+        reasons = decoded_texts(arrays["skip_reasons"])
+        self.skipped = Counter(dict(zip(reasons, arrays["skip_counts"].tolist(), strict=True)))
         for split_index, split in enumerate(SPLITS):
-            ends = np.cumsum(arrays[f"widths_{split}"] * self.height)
-            pixels = arrays[f"x_{split}"]
-            lines = [
-                pixels[end - width * self.height : end].reshape(self.height, width)
-                for end, width in zip(ends, arrays[f"widths_{split}"], strict=True)
-            ]
-            texts, writers = _texts(arrays[f"texts_{split}"]), _texts(arrays[f"writers_{split}"])
+            lines = unpacked_lines(arrays[f"x_{split}"], arrays[f"widths_{split}"], self.height)
+            texts, writers = decoded_texts(arrays[f"texts_{split}"]), decoded_texts(arrays[f"writers_{split}"])
             if self.subsample_fraction is not None and split != "test":
                 rng = np.random.default_rng([self.seed, split_index])  # a split's own generator
                 keep = np.sort(rng.permutation(len(lines))[: max(1, round(self.subsample_fraction * len(lines)))])
@@ -109,20 +105,19 @@ def build_arrays(root: Path, height: int) -> dict[str, np.ndarray]:
     lines, skipped = copiste.read_lines(root)
     arrays: dict[str, np.ndarray] = {}
     for split, records in copiste.split_by_writer(lines).items():
-        images = _normalized_lines(records, height, desc=f"Copiste lines ({split})")
+        images = normalized_lines(records, height, desc=f"Copiste lines ({split})")
         kept = [i for i, image in enumerate(images) if image is not None]
         skipped["no ink in the line's polygon"] += len(records) - len(kept)
-        arrays[f"x_{split}"] = np.concatenate([np.empty(0, np.uint8)] + [images[i].ravel() for i in kept])
-        arrays[f"widths_{split}"] = np.array([images[i].shape[1] for i in kept], dtype=np.int32)
-        arrays[f"texts_{split}"] = _encoded([records[i].text for i in kept])
-        arrays[f"writers_{split}"] = _encoded([records[i].writer for i in kept])
+        arrays[f"x_{split}"], arrays[f"widths_{split}"] = packed_lines([images[i] for i in kept])
+        arrays[f"texts_{split}"] = encoded_texts([records[i].text for i in kept])
+        arrays[f"writers_{split}"] = encoded_texts([records[i].writer for i in kept])
     skipped = +skipped  # drop zero counts
-    arrays["skip_reasons"] = _encoded(list(skipped))
+    arrays["skip_reasons"] = encoded_texts(list(skipped))
     arrays["skip_counts"] = np.array(list(skipped.values()), dtype=np.int32)
     return arrays
 
 
-def _normalized_lines(records: list[LineRecord], height: int, desc: str) -> list[np.ndarray | None]:
+def normalized_lines(records: list[LineRecord], height: int, desc: str) -> list[np.ndarray | None]:
     """Each record's line through the stem, or None where its polygon holds no ink."""
     by_page: dict[Path, list[int]] = defaultdict(list)
     for index, record in enumerate(records):
@@ -141,12 +136,24 @@ def _normalized_lines(records: list[LineRecord], height: int, desc: str) -> list
     return images
 
 
-def _encoded(texts: list[str]) -> np.ndarray:
+def packed_lines(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Lines of one height as one flat pixel array and their widths (HDF5 holds no ragged arrays)."""
+    flat = np.concatenate([np.empty(0, np.uint8)] + [image.ravel() for image in images])
+    return flat, np.array([image.shape[1] for image in images], dtype=np.int32)
+
+
+def unpacked_lines(flat: np.ndarray, widths: np.ndarray, height: int) -> list[np.ndarray]:
+    """The lines `packed_lines` packed, as views of `flat`."""
+    ends = np.cumsum(widths * height)
+    return [flat[end - width * height : end].reshape(height, width) for end, width in zip(ends, widths, strict=True)]
+
+
+def encoded_texts(texts: list[str]) -> np.ndarray:
     """UTF-8 bytes, which HDF5 stores as fixed-length strings."""
     return np.array([text.encode("utf-8") for text in texts], dtype=np.bytes_)
 
 
-def _texts(array: np.ndarray) -> list[str]:
+def decoded_texts(array: np.ndarray) -> list[str]:
     return [item.decode("utf-8") for item in array.tolist()]
 
 

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from text_recognizer import atomic_files, paths
@@ -208,6 +209,41 @@ def load(name: str = SAMPLE, workers: int = 8) -> IngestReport:
     roots = [paths.RAW_DATA_DIR, paths.mirror_dir()]
     local_dirs = tuple(root / local for root in roots if local and root is not None and (root / local).is_dir())
     return ingest(export, paths.PROCESSED_DATA_DIR / name, workers=workers, local_dirs=local_dirs)
+
+
+def labeled_datasets() -> list[str]:
+    """The folders of data/raw/ whose metadata.toml names a labeled export."""
+    return sorted(
+        path.parent.name
+        for path in paths.RAW_DATA_DIR.glob("*/metadata.toml")
+        if "export" in download.load_metadata(path.parent.name).extra
+    )
+
+
+def training_lines(name: str, height: int, held_out_writers: set[str]) -> tuple[list[np.ndarray], list[str], str]:
+    """The dataset's transcribed lines cut and normalized for the line model, and a summary.
+
+    Lines of writers in `held_out_writers` (another corpus's validation and test writers) are left out, so that
+    no writer is both trained on and tested on. The label checks run first; their findings are summarized
+    (`python -m text_recognizer.data.label_quality --dataset NAME` shows them), not silently fixed.
+    """
+    from text_recognizer.data.handwriting_lines import normalized_lines
+    from text_recognizer.data.label_quality import check_pages
+
+    report = load(name)
+    findings = check_pages(report.pages).counts()
+    lines = [line for page in report.pages for line in page.lines if line.line_id in page.read_lines]
+    kept = [line for line in lines if line.writer not in held_out_writers]
+    images = normalized_lines(kept, height, desc=f"{name} lines")
+    pairs = [
+        (image, " ".join(line.text.split())) for image, line in zip(images, kept, strict=True) if image is not None
+    ]
+    summary = (
+        f"{name}: {len(report.pages)} labeled pages, {len(pairs)} lines for training "
+        f"({len(lines) - len(kept)} of held-out writers left out); label checks: "
+        + (", ".join(f"{count} x {kind}" for kind, count in findings.items()) or "no findings")
+    )
+    return [image for image, _ in pairs], [text for _, text in pairs], summary
 
 
 def main(argv: list[str] | None = None) -> int:

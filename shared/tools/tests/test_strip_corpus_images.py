@@ -29,3 +29,15 @@ def test_a_tagged_cell_must_also_be_ignored_by_nbval():
     notebook.cells = [cell(["corpus-image"], [])]
     with pytest.raises(ValueError, match="nbval-ignore-output"):
         strip(notebook)
+
+
+def test_images_a_tagged_widget_holds_in_the_saved_widget_state_are_removed():
+    view = nbformat.v4.new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "a"}})
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [cell(["corpus-image", "nbval-ignore-output"], [view])]
+    shown = {"output_type": "display_data", "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}}
+    state = {"a": {"model_name": "OutputModel", "state": {"outputs": [shown]}}}
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state}}
+    assert strip(notebook) == 1
+    saved = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]["a"]["state"]
+    assert saved["outputs"] == [{"output_type": "display_data", "data": {"text/plain": "<Figure>"}}]
