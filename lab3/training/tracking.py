@@ -173,10 +173,18 @@ class MlflowTracker(Tracker):
     """One MLflow run, written through the client API (no global active run: safe in workers)."""
 
     def __init__(
-        self, run_name: str, *, parent_run_id: str | None = None, experiment: str | None = None, client=None
+        self,
+        run_name: str,
+        *,
+        parent_run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        experiment: str | None = None,
+        client=None,
     ) -> None:
         self.client = client or mlflow_client()
-        tags = {"mlflow.parentRunId": parent_run_id} if parent_run_id else {}
+        # The run is created with the tags that identify it (its parent, a sweep's trial number): a process
+        # killed right after this still leaves a run that can be found and marked.
+        tags = {**(tags or {}), **({"mlflow.parentRunId": parent_run_id} if parent_run_id else {})}
         run = self.client.create_run(experiment_id(self.client, experiment), run_name=run_name, tags=tags)
         self.run_id = run.info.run_id
 
@@ -336,12 +344,13 @@ def open_tracker(
     wandb: bool = False,
     parent_run_id: str | None = None,
     group: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> FanOutTracker:
     """The trackers a training run logs to: TensorBoard always, MLflow by default, W&B when asked."""
     trackers: list[Tracker] = [TensorBoardTracker(run_dir / "tensorboard")]
     if mlflow:
         check_tracking_uri()
-        trackers.append(BackgroundTracker(lambda: MlflowTracker(run_name, parent_run_id=parent_run_id)))
+        trackers.append(BackgroundTracker(lambda: MlflowTracker(run_name, parent_run_id=parent_run_id, tags=tags)))
     if wandb:
         trackers.append(WandbTracker(run_name, run_dir, group=group))
     return FanOutTracker(trackers)
@@ -360,7 +369,7 @@ def start_run(
     tags: dict[str, str] | None = None,
 ) -> FanOutTracker:
     """Open a run's trackers and record what reproduces it: its parameters, code, packages and data."""
-    tracker = open_tracker(run_name, run_dir, mlflow=mlflow, wandb=wandb, parent_run_id=parent_run_id)
+    tracker = open_tracker(run_name, run_dir, mlflow=mlflow, wandb=wandb, parent_run_id=parent_run_id, tags=tags)
     tracker.log_params(flatten(params))
     tracker.set_tags(
         {

@@ -2,7 +2,7 @@
 
     python -m training.train_handwriting --save                    # the committed model (make train-handwriting)
     python -m training.train_handwriting --subsample 0.05 --epochs 2   # a quick look
-    python -m training.train_handwriting --config training/experiments/handwriting.json   # options from a file
+    python -m training.train_handwriting --config training/experiments/handwriting/copiste.json   # options from a file
 
 The recipe (steps 1-2 in `training.handwriting_data`):
 1. Copiste d'un jour lines (`HandwritingLines`), split by writer; the codec is the training texts' characters.

@@ -1,6 +1,7 @@
 """The handwriting recipe's data options: weighted sources and experiment config files."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,3 +40,10 @@ def test_a_wrong_config_is_refused_with_what_is_wrong(tmp_path, content, message
     config.write_text(content if isinstance(content, str) else json.dumps(content))
     with pytest.raises(SystemExit, match=message):
         parse_args(["--config", str(config)])
+
+
+def test_the_committed_handwriting_configs_are_valid():
+    configs = sorted((Path(__file__).parents[1] / "experiments" / "handwriting").glob("*.json"))
+    assert configs
+    for path in configs:
+        assert parse_args(["--config", str(path)]).sources

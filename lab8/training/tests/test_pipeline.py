@@ -13,7 +13,7 @@ import pytest
 from text_recognizer import paths
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIG = Path("shared/training/experiments/handwriting_combined.json")
+CONFIG = Path("shared/training/experiments/handwriting/combined.json")
 TINY = {
     "sources": {"copiste": 1.0, "copiste_labeled": 0.1},
     "subsample": 0.01,

@@ -7,7 +7,8 @@
 A labeled dataset is a folder of `data/raw/` whose metadata.toml names its `export` (with the export's
 sha256: the data version; `update_metadata` records a new one) and, optionally, `local_pages`, a folder of
 the data directory or the mirror that may already hold its page images. It is ingested into
-`data/processed/<name>/`.
+`data/processed/<name>/`. The export is Label Studio's JSON, or an eScriptorium / Transkribus zip of
+ALTO or PAGE-XML pages (`transcription_export`).
 
 The export's image URLs are fetched into `DEST/images/` in parallel (`download.fetch_many`: retries with
 backoff, one progress bar) unless a file of the same name is found in a `--local` folder (a copy of the
@@ -33,6 +34,7 @@ from text_recognizer.data import download
 from text_recognizer.data.errors import ChecksumMismatchError, DataFormatError
 from text_recognizer.data.label_studio import LabeledTask, read_export
 from text_recognizer.data.line_records import PageRecord
+from text_recognizer.data.transcription_export import read_zip_export
 
 SAMPLE = "copiste_labeled"
 IMAGES = "images"
@@ -45,7 +47,7 @@ class IngestReport:
     """What an ingest did: the pages ready to use, and every task left out with why."""
 
     pages: list[PageRecord] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # task id -> why
+    failed: dict[str, str] = field(default_factory=dict)  # task id (or zip member) -> why
     skipped: Counter = field(default_factory=Counter)
     fetched: int = 0
     reused: int = 0
@@ -59,7 +61,7 @@ class IngestReport:
             f"(images: {self.fetched} fetched, {self.reused} already here, {self.copied} copied from local folders)"
         ]
         rows += [f"  left out: {count} x {reason}" for reason, count in sorted(self.skipped.items())]
-        rows += [f"  task {task}: {why}" for task, why in sorted(self.failed.items())]
+        rows += [f"  failed, {task}: {why}" for task, why in sorted(self.failed.items())]
         return "\n".join(rows)
 
 
@@ -208,6 +210,9 @@ def load(name: str = SAMPLE, workers: int = 8) -> IngestReport:
     local = metadata.extra.get("local_pages")
     roots = [paths.RAW_DATA_DIR, paths.mirror_dir()]
     local_dirs = tuple(root / local for root in roots if local and root is not None and (root / local).is_dir())
+    if export.suffix == ".zip":  # eScriptorium or Transkribus: page XML and images in one archive
+        zipped = read_zip_export(export, paths.PROCESSED_DATA_DIR / name, image_dirs=local_dirs)
+        return IngestReport(pages=zipped.pages, failed=zipped.failed, skipped=zipped.skipped)
     return ingest(export, paths.PROCESSED_DATA_DIR / name, workers=workers, local_dirs=local_dirs)
 
 

@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import math
+import zipfile
 
 import pytest
 from PIL import Image
@@ -15,7 +16,9 @@ from text_recognizer.data import label_quality, labeled_pages
 from text_recognizer.data.errors import ChecksumMismatchError, DataFormatError
 from text_recognizer.data.label_studio import read_export
 from text_recognizer.data.line_records import LineRecord, PageRecord, bounding_box
+from text_recognizer.data.transcription_export import read_zip_export
 from text_recognizer.data.update_metadata import update_metadata
+from text_recognizer.tests.test_transcription_xml import ALTO, PAGE
 
 WIDTH, HEIGHT = 400, 200
 
@@ -212,3 +215,53 @@ def test_an_export_changed_without_its_checksum_is_refused(tmp_path, monkeypatch
     monkeypatch.setattr(paths, "RAW_DATA_DIR", tmp_path)
     with pytest.raises(ChecksumMismatchError, match="update_metadata team"):
         labeled_pages.load("team")
+
+
+def zip_export(path, members: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def test_escriptorium_and_transkribus_zips_go_through_the_page_xml_parsers(tmp_path):
+    alto = ALTO.format(image="flat.png", width=WIDTH * 4, height=HEIGHT * 4).encode()
+    page = PAGE.format(version="2019-07-15", image="deep.png", width=WIDTH * 4, height=HEIGHT * 4).encode()
+    export = tmp_path / "export.zip"
+    zip_export(
+        export,
+        {
+            "flat.xml": alto,  # eScriptorium: XML and images side by side
+            "flat.png": page_png(),
+            "doc/mets.xml": b"<mets/>",  # Transkribus: the document's files, and page/ beside the images
+            "doc/deep.png": page_png(),
+            "doc/page/deep.xml": page,
+            "doc/page/lost.xml": PAGE.format(version="2019-07-15", image="lost.png", width=10, height=10).encode(),
+        },
+    )
+    read = read_zip_export(export, tmp_path / "pages")
+    assert [p.page_id for p in read.pages] == ["deep", "flat"] and {p.writer for p in read.pages} == {"export"}
+    assert [line.text for line in read.pages[1].lines] == ["Bonjour à tous", "deux mots"]
+    assert read.pages[1].lines[0].box == (25, 30, 225, 50), "coordinates scaled to the image in the zip"
+    assert list(read.failed) == ["doc/page/lost.xml"] and "lost.png" in read.failed["doc/page/lost.xml"]
+    assert read.skipped["empty transcription"] == 1
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [({"../evil.xml": b"x"}, "outside the export folder"), ({"notes.txt": b"x"}, "no page XML")],
+)
+def test_unsafe_or_empty_zips_are_refused_and_leave_nothing(tmp_path, members, message):
+    export = tmp_path / "export.zip"
+    zip_export(export, members)
+    with pytest.raises(DataFormatError, match=message):
+        read_zip_export(export, tmp_path / "pages")
+    assert not (tmp_path / "evil.xml").exists()
+
+
+def test_a_truncated_zip_says_to_export_again(tmp_path):
+    export = tmp_path / "export.zip"
+    zip_export(export, {"flat.xml": b"<alto/>" * 1000})
+    export.write_bytes(export.read_bytes()[:100])
+    with pytest.raises(DataFormatError, match="Export it again"):
+        read_zip_export(export, tmp_path / "pages")
+    assert not (tmp_path / "pages").exists()
