@@ -5,6 +5,7 @@ import io
 import json
 import math
 import zipfile
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -265,3 +266,21 @@ def test_a_truncated_zip_says_to_export_again(tmp_path):
     with pytest.raises(DataFormatError, match="Export it again"):
         read_zip_export(export, tmp_path / "pages")
     assert not (tmp_path / "pages").exists()
+
+
+def test_an_export_recorded_from_label_studio_reads_as_labeled():
+    """Recorded from Label Studio 1.23.2 through its API: a project with `labeling/handwriting_lines.xml`,
+    three tasks (polygons and a rotated rectangle; two annotations, the older marked ground truth by a
+    reviewer and the newer typed in capitals; one cancelled annotation and a model prediction), Export > JSON.
+    """
+    read = read_export(Path(__file__).with_name("exports") / "label_studio_1.23.2.json")
+    assert not read.problems and [task.task_id for task in read.tasks] == ["1", "2", "3"]
+    assert [len(task.regions) for task in read.tasks] == [4, 3, 2]
+    assert read.tasks[0].regions[3].rotation != 0 and len(read.tasks[0].regions[0].points) > 4
+    assert read.tasks[1].regions[0].text.startswith("G.H. Manik (né"), "the reviewer's ground truth, not the capitals"
+    assert read.tasks[2].writer == "imp_wikitexte_0143"
+    assert read.skipped == {
+        "cancelled annotations": 1,
+        "other annotators' annotations (not used)": 1,
+        "model predictions (not labels)": 1,
+    }
