@@ -16,7 +16,7 @@ from pathlib import Path
 
 from text_recognizer import paths
 from text_recognizer.data import label_quality, labeled_pages
-from text_recognizer.data.label_studio import LabeledTask
+from text_recognizer.data.label_studio import LabeledTask, chosen_annotation
 from text_recognizer.model_files import read_config
 
 CODEC_MODEL = "handwriting"
@@ -32,8 +32,7 @@ def _regions(task: dict) -> dict[str, list[dict]]:
 
 
 def _chosen(task: dict) -> dict:
-    usable = [a for a in task["annotations"] if not a["was_cancelled"]]
-    return max(usable, key=lambda a: (bool(a.get("ground_truth")), a["updated_at"], str(a["id"])))
+    return chosen_annotation(task["annotations"])
 
 
 def _polygon_region(task: dict, start: int) -> tuple[str, list[dict]]:

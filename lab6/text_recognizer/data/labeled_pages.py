@@ -117,7 +117,7 @@ def ingest(
         recorded = manifest.get(task.image_name)
         digest = recorded[0] if recorded and recorded[1] == task.image_url else None
         remote = download.RemoteFile(task.image_name, (task.image_url,), digest=digest)
-        if _copy_local(remote, local_dirs, images_dir):
+        if _copy_local(task.url_name, images_dir / task.image_name, local_dirs):
             report.copied += 1
         remotes.append(remote)
     url_of = {task.image_name: task.image_url for task in tasks}
@@ -164,12 +164,10 @@ def _unique_images(tasks: list[LabeledTask], report: IngestReport) -> list[Label
     return unique
 
 
-def _copy_local(remote: download.RemoteFile, local_dirs: tuple[Path, ...], images_dir: Path) -> bool:
-    """Copy a page found under its URL's file name in a local folder, unless a verified copy is there."""
-    target = images_dir / remote.filename
+def _copy_local(url_name: str, target: Path, local_dirs: tuple[Path, ...]) -> bool:
+    """Copy a page found under its URL's file name in a local folder, unless it is already there."""
     if target.is_file():
         return False
-    url_name = remote.filename.split("_", 1)[1]
     source = next((d / url_name for d in local_dirs if (d / url_name).is_file()), None)
     if source is None:
         return False

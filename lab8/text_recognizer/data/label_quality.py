@@ -166,9 +166,8 @@ def _mask(line: LineRecord) -> tuple[int, int, np.ndarray]:
     left, top = int(line.box[0] * MASK_SCALE), int(line.box[1] * MASK_SCALE)
     width, height = int(line.box[2] * MASK_SCALE) - left + 2, int(line.box[3] * MASK_SCALE) - top + 2
     mask = np.zeros((height, width), dtype=np.uint8)
-    outline = line.polygon or ((line.box[0], line.box[1]), (line.box[2], line.box[1]), (line.box[2], line.box[3]))
-    if not line.polygon:
-        outline = (*outline, (line.box[0], line.box[3]))
+    x0, y0, x1, y1 = line.box
+    outline = line.polygon or ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
     points = np.array([[(x * MASK_SCALE - left, y * MASK_SCALE - top) for x, y in outline]], dtype=np.int32)
     cv2.fillPoly(mask, points, 1)
     return left, top, mask

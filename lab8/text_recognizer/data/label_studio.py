@@ -21,7 +21,7 @@ model `predictions`, which are suggestions and not labels.
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
@@ -64,10 +64,14 @@ class LabeledTask:
     writer: str = ""
 
     @property
+    def url_name(self) -> str:
+        """The file name the image URL ends with."""
+        return PurePosixPath(unquote(urlparse(self.image_url).path)).name or "page"
+
+    @property
     def image_name(self) -> str:
         """A file name for the page image, unique within the export: `<task id>_<the URL's file name>`."""
-        name = PurePosixPath(unquote(urlparse(self.image_url).path)).name or "page"
-        return f"{self.task_id}_{name}"
+        return f"{self.task_id}_{self.url_name}"
 
     def line_records(self, image_path: Path, image_size: tuple[int, int]) -> tuple[list[LineRecord], Counter]:
         """The regions as lines on the image at `image_path`, top to bottom; those that cannot be, counted."""
@@ -91,11 +95,7 @@ class LabeledTask:
                 )
             )
         lines.sort(key=lambda line: (line.box[1] + line.box[3]) / 2)
-        return [_in_order(line, order) for order, line in enumerate(lines)], skipped
-
-
-def _in_order(line: LineRecord, order: int) -> LineRecord:
-    return LineRecord(**{**line.__dict__, "reading_order": order})
+        return [replace(line, reading_order=order) for order, line in enumerate(lines)], skipped
 
 
 @dataclass
@@ -169,14 +169,23 @@ def _read_task(task: object, task_id: str, image_key: str, skipped: Counter) -> 
     )
 
 
-def _chosen_annotation(annotations: list, task_id: str, skipped: Counter) -> dict:
-    """The reviewer's ground truth, else the latest annotation not cancelled (see the module's docstring)."""
+def chosen_annotation(annotations: list) -> dict | None:
+    """The reviewer's ground truth, else the latest annotation not cancelled; None if there is none."""
     usable = [a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")]
-    skipped["cancelled annotations"] += sum(1 for a in annotations if isinstance(a, dict) and a.get("was_cancelled"))
-    if not usable:
+    return max(
+        usable,
+        key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at", "")), str(a.get("id"))),
+        default=None,
+    )
+
+
+def _chosen_annotation(annotations: list, task_id: str, skipped: Counter) -> dict:
+    chosen = chosen_annotation(annotations)
+    cancelled = sum(1 for a in annotations if isinstance(a, dict) and a.get("was_cancelled"))
+    skipped["cancelled annotations"] += cancelled
+    if chosen is None:
         raise DataFormatError(f"task {task_id}: no annotation (none submitted, or all cancelled): label it first")
-    chosen = max(usable, key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at", "")), str(a.get("id"))))
-    skipped["other annotators' annotations (not used)"] += len(usable) - 1
+    skipped["other annotators' annotations (not used)"] += len(annotations) - cancelled - 1
     return chosen
 
 
