@@ -2,18 +2,16 @@
 
 from collections.abc import Sequence
 
+from rapidfuzz.distance import Levenshtein
+
 
 def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions that turn `a` into `b`."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
-        previous = current
-    return previous[-1]
+    """Levenshtein distance: insertions, deletions and substitutions that turn `a` into `b`.
+
+    rapidfuzz's C++ implementation, orders of magnitude faster than the textbook dynamic programme it is
+    tested against (`tests/test_metrics_and_ctc.py`), which matters for CER over a whole split every epoch.
+    """
+    return Levenshtein.distance(a, b)
 
 
 def character_error_rate(predictions: Sequence[str], targets: Sequence[str]) -> float:

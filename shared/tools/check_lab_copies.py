@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools.generate_labs import GENERATED_ROOTS, REPO_DIR, SHARED_DIR, lab_dirs, read_manifest
@@ -181,16 +182,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("labs", nargs="*", help="lab folder names (default: all)")
     args = parser.parse_args(argv)
     dirs = [d for d in lab_dirs(read_manifest(), REPO_DIR).values() if not args.labs or d.name in args.labs]
-    failures, tested = 0, set()
-    for lab_dir in dirs:
+    tested: set = set()
+    tests = {lab_dir: tests_touching_trimmed_code(lab_dir, seen=tested) for lab_dir in dirs}  # in lab order
+
+    def check(lab_dir: Path) -> list[str]:
         problems = missing_imports(lab_dir) or failed_imports(lab_dir)
-        problems = problems or failed_tests(lab_dir, tests_touching_trimmed_code(lab_dir, seen=tested))
-        failures += bool(problems)
+        return problems or failed_tests(lab_dir, tests[lab_dir])
+
+    # Each check runs in its own interpreters (imports, pytest): one lab per core at a time.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(dirs), os.cpu_count() or 1))) as pool:
+        results = dict(zip(dirs, pool.map(check, dirs), strict=True))
+    for lab_dir, problems in results.items():
         status = "ok" if not problems else f"{len(problems)} problem(s)"
         print(f"{lab_dir.name}: {len(module_files(lab_dir))} modules, {status}")
         for problem in problems:
             print("  " + problem.replace("\n", "\n  "))
-    return 1 if failures else 0
+    return 1 if any(results.values()) else 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from text_recognizer.ctc import greedy_decode
 from text_recognizer.metrics import character_error_rate, edit_distance, line_accuracy
@@ -22,6 +24,23 @@ from text_recognizer.metrics import character_error_rate, edit_distance, line_ac
 )
 def test_edit_distance(a, b, distance):
     assert edit_distance(a, b) == distance == edit_distance(b, a)
+
+
+def textbook_edit_distance(a: str, b: str) -> int:
+    """The dynamic programme over prefixes, one row at a time: the definition `edit_distance` must match."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcé ß\u0301", max_size=30), st.text(alphabet="abcé ß\u0301", max_size=30))
+def test_edit_distance_agrees_with_the_textbook_definition(a, b):
+    assert edit_distance(a, b) == textbook_edit_distance(a, b)
 
 
 def test_cer_is_total_edits_over_total_reference_length():
