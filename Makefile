@@ -27,7 +27,7 @@ export PYTHONHASHSEED := 0
 # executes headlessly, but its outputs are not compared.
 NOTEBOOK_CHECK ?=
 
-.PHONY: setup serve-setup serve serve-debug load-test fuzz docker-build docker-run docker-build-lambda lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
+.PHONY: hooks setup serve-setup serve serve-debug load-test fuzz docker-build docker-run docker-build-lambda lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
         train-character train-digit train-line train-handwriting train-line-detector evaluate benchmark \
         mlflow-ui tensorboard sweep pipeline label-check clean-venv help
 
@@ -99,9 +99,15 @@ test: setup  ## Everything CI checks, stage by stage, each timed
 	@set -e; for stage in $(TEST_STAGES); do started=$$(date +%s); \
 		$(MAKE) --no-print-directory $$stage; echo "== $$stage: $$(( $$(date +%s) - started )) s"; done
 
-lint: setup  ## Ruff lint and format check
+SHELL_SCRIPTS := .ci/run
+
+lint: setup  ## Ruff lint and format check; ShellCheck on the shell scripts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
+
+hooks: setup  ## Install the git pre-commit hooks (.pre-commit-config.yaml: the lint checks, offline)
+	$(BIN)/pre-commit install
 
 format: setup  ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
