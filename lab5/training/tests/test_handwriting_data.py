@@ -47,3 +47,5 @@ def test_the_committed_handwriting_configs_are_valid():
     assert configs
     for path in configs:
         assert parse_args(["--config", str(path)]).sources
+
+

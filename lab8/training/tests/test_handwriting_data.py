@@ -47,3 +47,14 @@ def test_the_committed_handwriting_configs_are_valid():
     assert configs
     for path in configs:
         assert parse_args(["--config", str(path)]).sources
+
+
+# [lab 6]
+def test_training_on_prepared_lines_that_are_not_there_says_how_to_make_them(tmp_path):
+    from training.handwriting_data import load_prepared
+
+    with pytest.raises(SystemExit, match="--prepare-only"):
+        load_prepared(tmp_path / "lines.h5", 48)
+
+
+# [end lab 6]

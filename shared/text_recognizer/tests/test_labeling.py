@@ -14,7 +14,7 @@ from evaluation import evaluate_label_checks
 from evaluation.local_file_server import LocalFileServer
 from text_recognizer import paths
 from text_recognizer.data import label_quality, labeled_pages
-from text_recognizer.data.errors import ChecksumMismatchError, DataFormatError
+from text_recognizer.data.errors import ChecksumMismatchError, DataFormatError, MissingDataError
 from text_recognizer.data.label_studio import read_export
 from text_recognizer.data.line_records import LineRecord, PageRecord, bounding_box
 from text_recognizer.data.transcription_export import read_zip_export
@@ -284,3 +284,13 @@ def test_an_export_recorded_from_label_studio_reads_as_labeled():
         "other annotators' annotations (not used)": 1,
         "model predictions (not labels)": 1,
     }
+
+
+def test_update_metadata_names_what_is_missing(tmp_path):
+    (tmp_path / "raw" / "team").mkdir(parents=True)
+    with pytest.raises(MissingDataError, match=r"metadata\.toml does not exist"):
+        update_metadata("team", tmp_path / "export.json", raw_dir=tmp_path / "raw")
+    (tmp_path / "raw" / "team" / "metadata.toml").write_text('export = "export.json"\n')
+    with pytest.raises(MissingDataError, match=r"export\.json does not exist"):
+        update_metadata("team", tmp_path / "export.json", raw_dir=tmp_path / "raw")
+    assert not (tmp_path / "raw" / "team" / "export.json").exists()
