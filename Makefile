@@ -29,7 +29,7 @@ NOTEBOOK_CHECK ?=
 
 .PHONY: hooks setup serve-setup serve serve-debug load-test fuzz docker-build docker-run docker-build-lambda lab test lint format labs check-labs test-shared test-labs test-notebooks notebooks lock \
         train-character train-digit train-line train-handwriting train-line-detector evaluate benchmark \
-        mlflow-ui tensorboard sweep pipeline label-check clean-venv help
+        mlflow-ui tensorboard sweep pipeline label-check grade grade-package typecheck mutation-check clean-venv help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -99,7 +99,7 @@ test: setup  ## Everything CI checks, stage by stage, each timed
 	@set -e; for stage in $(TEST_STAGES); do started=$$(date +%s); \
 		$(MAKE) --no-print-directory $$stage; echo "== $$stage: $$(( $$(date +%s) - started )) s"; done
 
-SHELL_SCRIPTS := .ci/run
+SHELL_SCRIPTS := .ci/run shared/grading/gradescope_files/setup.sh shared/grading/gradescope_files/run_autograder
 
 lint: setup  ## Ruff lint and format check; ShellCheck on the shell scripts
 	$(BIN)/ruff check .
@@ -188,6 +188,15 @@ label-check: setup  ## Ingest a labeled dataset (DATASET=<name>, default the sam
 
 pipeline: setup  ## dvc repro: prepare -> train -> evaluate the handwriting model, rerunning only what changed
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
+
+# Lab 7: the autograder (shared/grading/README.md) and the checks that guard the test suite itself.
+LAB ?= 1
+
+grade: setup  ## Grade your exercises of a lab: LAB=<n> (default 1), SUBMISSION=<file> (default labN/exercises/)
+	cd shared && ../$(PY) -m grading.grader --lab $(LAB) $(if $(SUBMISSION),--submission $(abspath $(SUBMISSION)))
+
+grade-package: setup  ## Build dist/labN-autograder.zip, LAB=<n>'s Gradescope autograder
+	cd shared && ../$(PY) -m grading.package --lab $(LAB)
 
 clean-venv:  ## Remove .venv and .venv-serve
 	rm -rf $(VENV) $(SERVE_VENV)

@@ -26,9 +26,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tools.generate_labs import GENERATED_ROOTS, REPO_DIR, SHARED_DIR, lab_dirs, read_manifest
+from tools.generate_labs import EXERCISES_FOLDER, GENERATED_ROOTS, REPO_DIR, SHARED_DIR, lab_dirs, read_manifest
 
-PACKAGES = tuple(root for root in GENERATED_ROOTS if not root.endswith(".py"))
+# The exercises' starters are not shared/'s code: the autograder's tests check them (grading/tests/).
+PACKAGES = tuple(root for root in GENERATED_ROOTS if not root.endswith(".py") and root != EXERCISES_FOLDER)
 
 # Run inside the lab folder: import each module named on stdin; print where it came from or what failed.
 IMPORT_ALL = """
@@ -103,6 +104,7 @@ def failed_imports(lab_dir: Path) -> list[str]:
         capture_output=True,
         text=True,
         env={**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        check=False,
     )
     if result.returncode != 0:
         return [f"{lab_dir.name}: the import check itself failed:\n{result.stderr[-2000:]}"]
@@ -170,7 +172,7 @@ def failed_tests(lab_dir: Path, tests: list[Path]) -> list[str]:
         return []
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, tests)]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run(command, cwd=lab_dir, capture_output=True, text=True, env=env)
+    result = subprocess.run(command, cwd=lab_dir, capture_output=True, text=True, env=env, check=False)
     print(f"{lab_dir.name}: {len(tests)} test file(s) on trimmed code: {result.stdout.strip().splitlines()[-1]}")
     if result.returncode != 0:
         return [f"{lab_dir.name}: its tests failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"]

@@ -19,15 +19,19 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from grading.starters import FOLDER as EXERCISES_FOLDER
+from grading.starters import exercise_files
+
 SHARED_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = SHARED_DIR.parent
 MANIFEST = "labs.toml"
 NOTEBOOK_LINKS = ("text_recognizer", "training")
 # Where generated code lives inside a lab; anything else there (README, notebooks) is written by hand.
-GENERATED_ROOTS = ("text_recognizer", "training", "evaluation", "labeling", "api", "conftest.py")
+GENERATED_ROOTS = ("text_recognizer", "training", "evaluation", "labeling", "api", "conftest.py", EXERCISES_FOLDER)
 # Files the generator neither writes nor deletes: run outputs and caches that are git-ignored.
 IGNORED = ("*/__pycache__/*", "*.pyc", "*/.pytest_cache/*", "*/.ipynb_checkpoints/*", "training/runs/*")
-NOT_FOR_LABS = ("tools/*", MANIFEST, *IGNORED)
+# Instructor material: tools, and the autograder (its solutions and hidden checks; each lab gets starters).
+NOT_FOR_LABS = ("tools/*", "grading/*", MANIFEST, *IGNORED)
 BLOCK_START = re.compile(r"^[ \t]*# \[lab (\d+)\][ \t]*$")
 BLOCK_END = re.compile(r"^[ \t]*# \[end lab (\d+)\][ \t]*$")
 LINE_MARK = re.compile(r"[ \t]*# \[lab (\d+)\][ \t]*$")
@@ -96,14 +100,16 @@ def files_by_lab(labs: list[Lab], shared_dir: Path = SHARED_DIR) -> dict[int, li
 
 
 def expected_files(lab_number: int, labs: list[Lab], shared_dir: Path = SHARED_DIR) -> dict[str, bytes]:
-    """The files of lab `lab_number`'s copy (those introduced by it and every earlier lab) and their content."""
+    """The files of lab `lab_number`'s copy (those introduced by it and every earlier lab) and their content,
+    and the starters of its own exercises (those of earlier labs stay in their labs)."""
     assigned = files_by_lab(labs, shared_dir)
-    return {
+    code = {
         relative: lab_text((shared_dir / relative).read_bytes(), relative, lab_number, introduced_by=number)
         for number, files in sorted(assigned.items())
         if number <= lab_number
         for relative in sorted(files)
     }
+    return code | exercise_files(shared_dir / "grading", lab_number)
 
 
 def lab_text(source: bytes, relative: str, lab_number: int, introduced_by: int = 1) -> bytes:

@@ -1,0 +1,75 @@
+"""Lab 1 exercises: make any character image look like EMNIST, and build the network that reads it.
+
+Write each function where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError` line). Then,
+from the repository root:
+
+    make grade LAB=1          # visible and hidden checks, and your score
+    .venv/bin/pytest lab1/exercises    # the visible checks alone, with pytest's full report
+
+The course's own versions are in `text_recognizer/stems.py` and `text_recognizer/networks/lenet.py`; try
+without them first.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+
+def ink_on_black(grey: np.ndarray) -> np.ndarray:
+    """Exercise 1.1: a 2-D uint8 image as bright ink on a black (0) background, whatever its polarity.
+
+    EMNIST is bright ink on black; a photo of a note is dark ink on light paper. The rules:
+    - the background level is the median of the pixels on the image's four edges;
+    - above 127, the image is dark on light: invert it (255 - pixel) and the background level with it;
+    - subtract the background level, set what falls below 0 to 0;
+    - if the brightest pixel is now below 16 the image is blank: raise ValueError;
+    - stretch so that the brightest pixel becomes 255, and return uint8.
+    """
+    # BEGIN SOLUTION
+    edges = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(edges))
+    image = grey.astype(np.float64)
+    if background > 127:
+        image, background = 255 - image, 255 - background
+    image = np.clip(image - background, 0, None)
+    if image.max() < 16:
+        raise ValueError("the image is blank")
+    return np.clip(image * 255 / image.max(), 0, 255).astype(np.uint8)
+    # END SOLUTION
+
+
+def pad_to_square(image: np.ndarray) -> np.ndarray:
+    """Exercise 1.2: the 2-D image centred in a black uint8 square whose side is the image's longer side.
+
+    Where the margin cannot be split evenly, the extra pixel goes below or to the right. The input is not
+    resized: EMNIST's characters were centred in a square this way before being scaled to 28x28.
+    """
+    # BEGIN SOLUTION
+    height, width = image.shape
+    side = max(height, width)
+    square = np.zeros((side, side), dtype=np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top : top + height, left : left + width] = image
+    return square
+    # END SOLUTION
+
+
+def lenet(input_shape: tuple[int, int], num_classes: int) -> keras.Model:
+    """Exercise 1.3: a LeNet-style classifier of uint8 images of `input_shape` (height, width).
+
+    The model takes uint8 pixels (a `keras.Input` with dtype "uint8"), scales them to [0, 1], adds a channel
+    axis, and uses at least two 3x3 convolutions with ReLU, max pooling, a dense layer and a softmax over
+    `num_classes` classes. Keep it under 2 million parameters. Dropout is up to you.
+    """
+    # BEGIN SOLUTION
+    inputs = keras.Input(shape=input_shape, dtype="uint8")
+    x = layers.Rescaling(1 / 255)(inputs)
+    x = layers.Reshape((*input_shape, 1))(x)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+    # END SOLUTION
