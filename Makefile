@@ -93,7 +93,7 @@ LAB_ARGS ?=
 lab: setup  ## Start JupyterLab at the repository root (LAB_ARGS adds options)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(LAB_ALLOW_ROOT) $(LAB_ARGS)
 
-TEST_STAGES := lint check-labs test-shared test-labs test-notebooks
+TEST_STAGES := lint typecheck check-labs test-shared test-labs test-notebooks
 
 test: setup  ## Everything CI checks, stage by stage, each timed
 	@set -e; for stage in $(TEST_STAGES); do started=$$(date +%s); \
@@ -105,6 +105,9 @@ lint: setup  ## Ruff lint and format check; ShellCheck on the shell scripts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
+
+typecheck: setup  ## mypy on the course library (text_recognizer/), configured in pyproject.toml
+	cd shared && ../$(BIN)/mypy text_recognizer
 
 hooks: setup  ## Install the git pre-commit hooks (.pre-commit-config.yaml: the lint checks, offline)
 	$(BIN)/pre-commit install
@@ -197,6 +200,9 @@ grade: setup  ## Grade your exercises of a lab: LAB=<n> (default 1), SUBMISSION=
 
 grade-package: setup  ## Build dist/labN-autograder.zip, LAB=<n>'s Gradescope autograder
 	cd shared && ../$(PY) -m grading.package --lab $(LAB)
+
+mutation-check: setup  ## Plant realistic bugs one at a time in a throwaway copy; the tests must catch each (~5 min)
+	cd shared && ../$(PY) -m tools.mutation_check
 
 clean-venv:  ## Remove .venv and .venv-serve
 	rm -rf $(VENV) $(SERVE_VENV)

@@ -136,7 +136,7 @@ def check_tracking_uri(uri: str | None = None, timeout: float = 5.0) -> str:
     if not uri.startswith(("http://", "https://")):
         return uri
     try:
-        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()  # noqa: S310  # http(s) only, checked above
     except (urllib.error.URLError, OSError) as error:
         raise TrackingError(
             f"The MLflow tracking server at {uri} does not answer ({error}). Start it, correct "

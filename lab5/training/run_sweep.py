@@ -18,6 +18,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from training.sweep_config import CODE_ROOT, SweepConfig, SweepConfigError, read
 from training.tracking import TrackingError
 
 SWEEPS_DIR = Path(__file__).resolve().parent / "runs" / "sweeps"
-DEVICE_LOCKS_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "text-recognizer-gpu-locks"
+DEVICE_LOCKS_DIR = Path(tempfile.gettempdir()) / "text-recognizer-gpu-locks"
 JOURNAL_FILE = "optuna-journal.log"
 FINISHED = ("COMPLETE", "PRUNED")
 

@@ -124,7 +124,7 @@ def kill_and_resume(sweep_file: str, workers: int, trials: int, folder: Path) ->
     print(f"killed worker {victim.user_attrs['worker_pid']} during trial {victim.number}", flush=True)
     first_exit = coordinator.wait()
     kept = {t.number: t.value for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"}
-    resumed = subprocess.run(command, cwd=CODE_ROOT, env=env)
+    resumed = subprocess.run(command, cwd=CODE_ROOT, env=env, check=False)
     after = study.get_trials(deepcopy=False)
     return {
         "first_run_exit_code": first_exit,

@@ -32,7 +32,13 @@ def _regions(task: dict) -> dict[str, list[dict]]:
 
 
 def _chosen(task: dict) -> dict:
-    return chosen_annotation(task["annotations"])
+    chosen = chosen_annotation(task["annotations"])
+    if chosen is None:
+        raise ValueError(
+            f"task {task.get('id')} of the sample export has no annotation that is not cancelled: "
+            "restore data/raw/copiste_labeled/label_studio_export.json with `git checkout`"
+        )
+    return chosen
 
 
 def _polygon_region(task: dict, start: int) -> tuple[str, list[dict]]:
@@ -120,7 +126,8 @@ def _ys(item: dict) -> list[float]:
 
 
 def _check(export: Path, dest: Path, codec: str) -> tuple[label_quality.QualityReport, labeled_pages.IngestReport]:
-    local = paths.mirror_dir() / "copiste" / "jpg" if paths.mirror_dir() else None
+    mirror = paths.mirror_dir()
+    local = mirror / "copiste" / "jpg" if mirror else None
     ingested = labeled_pages.ingest(export, dest, local_dirs=(local,) if local else ())
     return label_quality.check_pages(ingested.pages, codec), ingested
 
@@ -135,7 +142,11 @@ def main() -> int:
     source = paths.RAW_DATA_DIR / labeled_pages.SAMPLE / "label_studio_export.json"
     tasks = json.loads(source.read_text(encoding="utf-8"))
     codec = "".join(read_config(paths.ARTIFACTS_DIR / CODEC_MODEL)["mapping"])
-    assert OUTSIDE_CODEC not in codec
+    if OUTSIDE_CODEC in codec:
+        raise ValueError(
+            f"the {CODEC_MODEL} model's mapping holds {OUTSIDE_CODEC!r}, the character planted as outside it: "
+            "change OUTSIDE_CODEC to a character the model cannot read"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         clean, ingested = _check(source, Path(tmp) / "clean", codec)
         corrupted_tasks, planted = plant_defects(tasks)

@@ -67,10 +67,9 @@ def beam_search_decode(
                     bonus = unknown_score if column < 0 else length_bonus + lm_weight * extensions[column]
                 _add_path(following, prefix + mapping[c], -math.inf, via, c, score + bonus)
         if len(following) > beam_width:
-            ranked = heapq.nlargest(beam_width, following.items(), key=_beam_score)
+            beams = dict(heapq.nlargest(beam_width, following.items(), key=_beam_score))
         else:
-            ranked = following.items()
-        beams = dict(ranked)
+            beams = dict(following)
     return max(beams.items(), key=_beam_score)[0]
 
 

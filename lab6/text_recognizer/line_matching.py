@@ -18,14 +18,14 @@ def box_iou(a: Sequence[Box], b: Sequence[Box]) -> np.ndarray:
     """(len(a), len(b)) intersection over union of (left, top, right, bottom) boxes."""
     if not len(a) or not len(b):
         return np.zeros((len(a), len(b)))
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    left = np.maximum(a[:, None, 0], b[None, :, 0])
-    top = np.maximum(a[:, None, 1], b[None, :, 1])
-    right = np.minimum(a[:, None, 2], b[None, :, 2])
-    bottom = np.minimum(a[:, None, 3], b[None, :, 3])
+    boxes_a, boxes_b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    left = np.maximum(boxes_a[:, None, 0], boxes_b[None, :, 0])
+    top = np.maximum(boxes_a[:, None, 1], boxes_b[None, :, 1])
+    right = np.minimum(boxes_a[:, None, 2], boxes_b[None, :, 2])
+    bottom = np.minimum(boxes_a[:, None, 3], boxes_b[None, :, 3])
     intersection = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    area_a = (boxes_a[:, 2] - boxes_a[:, 0]) * (boxes_a[:, 3] - boxes_a[:, 1])
+    area_b = (boxes_b[:, 2] - boxes_b[:, 0]) * (boxes_b[:, 3] - boxes_b[:, 1])
     return intersection / np.maximum(area_a[:, None] + area_b[None, :] - intersection, 1e-9)
 
 

@@ -87,7 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         seconds, whole = {}, {}
         for workers in (1, 8):
             runs = [timed_ingest(export, Path(tmp) / f"w{workers}-{i}", workers) for i in range(args.repeats)]
-            assert all(report.fetched == pages and not report.failed for _, report in runs)
+            incomplete = [report for _, report in runs if report.fetched != pages or report.failed]
+            if incomplete:
+                raise RuntimeError(
+                    f"with {workers} workers, an ingest fetched {incomplete[0].fetched} of {pages} pages "
+                    f"({len(incomplete[0].failed)} failed): the timings need every page fetched, check the mirror"
+                )
             seconds[workers] = statistics.median(report.download_s for _, report in runs)
             whole[workers] = statistics.median(elapsed for elapsed, _ in runs)
             megabytes = sum(f.stat().st_size for f in (Path(tmp) / f"w{workers}-0" / "images").iterdir()) / 1e6

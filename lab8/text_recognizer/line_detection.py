@@ -78,8 +78,8 @@ def find_lines(
         min(round(side * scale), limit) for side, limit in zip(page_size, probabilities.shape[:2], strict=True)
     )
     body_probability = probabilities[:height, :width, 1]
-    mask = (body_probability >= settings.threshold).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, 3), np.uint8))
+    above = (body_probability >= settings.threshold).astype(np.uint8)
+    mask = cv2.morphologyEx(above, cv2.MORPH_OPEN, np.ones((1, 3), np.uint8))
     bands = split_merged(components(mask, settings.min_area), settings.split_ratio)
     if not bands:
         return []
@@ -237,7 +237,7 @@ def reading_order(lines: list[FoundLine]) -> list[FoundLine]:
             column_right = right
     ordered = []
     for column in columns:
-        ordered += sorted((lines[i] for i in column), key=lambda line: _middle_y(line))
+        ordered += sorted((lines[i] for i in column), key=_middle_y)
     return ordered
 
 

@@ -42,6 +42,14 @@ def test_position_and_scale_do_not_matter():
     assert difference.mean() < 8
 
 
+def test_strokes_get_soft_edges_like_emnist():
+    # EMNIST was resized with an antialiasing filter: its strokes fade out over grey pixels. A stem that
+    # resized with nearest neighbour would give the model hard-edged strokes it never saw in training.
+    out = stems.emnist_style(glyph())
+    grey = ((out > 32) & (out < 224)).sum()
+    assert grey >= 0.3 * (out >= 224).sum(), f"only {grey} grey edge pixels: strokes are not antialiased"
+
+
 def test_mnist_style_centres_the_mass_in_a_20_pixel_box():
     out = stems.mnist_style(glyph())
     rows, cols = np.nonzero(out > 32)

@@ -58,6 +58,7 @@ def test_cli_reads_lines_and_reports_bad_files(test_lines, tmp_path):
         capture_output=True,
         text=True,
         cwd=paths.PACKAGE_DIR.parent,
+        check=False,
     )
     assert result.returncode == 1
     first, second = (json.loads(line) for line in result.stdout.splitlines())

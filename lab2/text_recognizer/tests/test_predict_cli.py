@@ -16,6 +16,7 @@ def run_cli(*args):
         capture_output=True,
         text=True,
         cwd=paths.PACKAGE_DIR.parent,
+        check=False,
     )
 
 

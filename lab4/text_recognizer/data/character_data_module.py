@@ -43,6 +43,8 @@ class CharacterDataModule(BaseDataModule):
 
 def frame_splits(arrays: dict[str, np.ndarray], stem: str, size: tuple[int, ...]) -> dict[str, np.ndarray]:
     """The split arrays with every image passed through `stems.PREPROCESSORS[stem]`; labels unchanged."""
+    if len(size) != 2:
+        raise ValueError(f"size {size}: the character stems frame 2-D images, so give (height, width)")
     frame = stems.PREPROCESSORS[stem]
     framed = dict(arrays)
     for split in SPLITS:

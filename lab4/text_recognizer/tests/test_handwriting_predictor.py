@@ -9,10 +9,9 @@ import pytest
 from PIL import Image
 
 from text_recognizer import paths
-from text_recognizer.data.errors import DataError
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.predictors.handwriting_predictor import HandwritingPredictor
-from text_recognizer.tests.support import modules_inference_must_not_import
+from text_recognizer.tests.support import copiste_test_lines, modules_inference_must_not_import
 
 LINES = 60
 GOLDEN_CER = 0.25  # greedy on the first 60 test lines, measured 0.222; the whole split's CER is in the config
@@ -20,22 +19,7 @@ GOLDEN_CER = 0.25  # greedy on the first 60 test lines, measured 0.222; the whol
 
 @pytest.fixture(scope="module")
 def real_lines():
-    """Greyscale crops of the first test pages' lines, cut from the page images as the cache cuts them."""
-    from text_recognizer import line_crops
-    from text_recognizer.data import copiste
-
-    try:
-        lines, _ = copiste.read_lines(copiste.corpus_dir())
-    except DataError as error:
-        pytest.skip(f"golden tests need the Copiste corpus ({error})")
-    records = copiste.split_by_writer(lines)["test"][:LINES]
-    crops, pages = [], {}
-    for record in records:
-        if record.page_image not in pages:
-            with Image.open(record.page_image) as page:
-                pages[record.page_image] = np.asarray(page.convert("L"))
-        crops.append(line_crops.cut_line(pages[record.page_image], record.box, record.polygon))
-    return crops, [record.text for record in records]
+    return copiste_test_lines(LINES)
 
 
 @pytest.fixture(scope="module")

@@ -58,12 +58,18 @@ class EmnistDataset(CharacterDataModule):
         zip_path = download.find_local(self.name, MATLAB_ZIP)
         if zip_path is not None:
             return "matlab", [zip_path]
-        idx = {split: [download.find_local(self.name, f) for f in files] for split, files in IDX_FILES.items()}
-        if all(idx["test"]):
-            if all(idx["train"]):
+        idx = {split: self._all_local(files) for split, files in IDX_FILES.items()}
+        if idx["test"] is not None:
+            if idx["train"] is not None:
                 return "idx", idx["train"] + idx["test"]
             return "idx-test-only", idx["test"]
         return "matlab", [download.fetch(self.name, MATLAB_ZIP)]
+
+    def _all_local(self, files: tuple[str, ...]) -> list[Path] | None:
+        """The local copies of `files`, or None unless every one of them is here."""
+        found = [download.find_local(self.name, f) for f in files]
+        present = [path for path in found if path is not None]
+        return present if len(present) == len(found) else None
 
     def _fingerprint(self) -> dict:
         kind, files = self._sources()

@@ -106,11 +106,11 @@ def build_arrays(root: Path, height: int) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     for split, records in copiste.split_by_writer(lines).items():
         images = normalized_lines(records, height, desc=f"Copiste lines ({split})")
-        kept = [i for i, image in enumerate(images) if image is not None]
+        kept = [(record, image) for record, image in zip(records, images, strict=True) if image is not None]
         skipped["no ink in the line's polygon"] += len(records) - len(kept)
-        arrays[f"x_{split}"], arrays[f"widths_{split}"] = packed_lines([images[i] for i in kept])
-        arrays[f"texts_{split}"] = encoded_texts([records[i].text for i in kept])
-        arrays[f"writers_{split}"] = encoded_texts([records[i].writer for i in kept])
+        arrays[f"x_{split}"], arrays[f"widths_{split}"] = packed_lines([image for _, image in kept])
+        arrays[f"texts_{split}"] = encoded_texts([record.text for record, _ in kept])
+        arrays[f"writers_{split}"] = encoded_texts([record.writer for record, _ in kept])
     skipped = +skipped  # drop zero counts
     arrays["skip_reasons"] = encoded_texts(list(skipped))
     arrays["skip_counts"] = np.array(list(skipped.values()), dtype=np.int32)

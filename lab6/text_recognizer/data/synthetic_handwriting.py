@@ -102,8 +102,9 @@ def render_line(text: str, font: Path, rng: np.random.Generator, variation: Vari
 
 def _draw_text(text: str, font: ImageFont.FreeTypeFont) -> np.ndarray:
     """White text on black, with room around it for slant and wobble."""
-    left, top, right, bottom = font.getbbox(text)
-    pad = font.size // 2
+    # Whole pixels: Pillow types the box and the size as floats, but gives ints for a font loaded at an int size
+    left, top, right, bottom = map(int, font.getbbox(text))
+    pad = int(font.size) // 2
     canvas = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
     ImageDraw.Draw(canvas).text((pad - left, pad - top), text, font=font, fill=255)
     return np.asarray(canvas)
@@ -123,7 +124,9 @@ def _shear(ink: np.ndarray, slant: float) -> np.ndarray:
     # Output pixel (x, y) takes input pixel (x + slant * y + shift, y); for slant > 0 the bottom stays and
     # the top moves right, for slant < 0 the top stays and the bottom moves right.
     matrix = (1, slant, -slant * height if slant > 0 else 0, 0, 1, 0)
-    sheared = Image.fromarray(ink).transform((width + extra, height), Image.Transform.AFFINE, matrix, Image.BILINEAR)
+    sheared = Image.fromarray(ink).transform(
+        (width + extra, height), Image.Transform.AFFINE, matrix, Image.Resampling.BILINEAR
+    )
     return np.asarray(sheared)
 
 

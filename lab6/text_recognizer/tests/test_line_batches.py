@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from text_recognizer.data.line_batches import LABEL_PADDING, bucket_boundaries, bucketed_lines
+from text_recognizer.line_batching import width_sorted_batches
 
 
 def lines(widths):
@@ -21,8 +22,8 @@ def test_batches_hold_similar_widths_padded_to_their_widest_line():
     images, labels = lines(widths)
     batches = list(bucketed_lines(images, labels, batch_size=4, step=128))
     assert len(batches) == 2
-    for (pixels, batch_widths), batch_labels in batches:
-        batch_widths = batch_widths.numpy()
+    for (pixels, widths_tensor), batch_labels in batches:
+        batch_widths = widths_tensor.numpy()
         assert pixels.shape[2] == batch_widths.max()  # padded to this batch's widest line only
         assert batch_widths.max() - batch_widths.min() < 128
         for row, width, label in zip(pixels.numpy(), batch_widths, batch_labels.numpy(), strict=True):
@@ -47,3 +48,15 @@ def test_lines_of_another_height_are_refused():
     images[1] = np.zeros((17, 40), dtype=np.uint8)
     with pytest.raises(ValueError, match="16 pixels high"):
         bucketed_lines(images, labels, batch_size=2)
+
+
+def test_inference_batches_go_narrowest_first_padded_with_black_to_a_multiple():
+    images, _ = lines([40, 1000, 50, 990, 60])
+    batches = list(width_sorted_batches(images, batch_size=2, width_multiple=16))
+    assert [indices for indices, _, _ in batches] == [[0, 2], [4, 3], [1]]
+    for indices, pixels, widths in batches:
+        assert pixels.dtype == np.uint8 and pixels.shape[2] % 16 == 0 and pixels.shape[2] >= widths.max()
+        for row, index, width in zip(pixels, indices, widths, strict=True):
+            assert width == images[index].shape[1]
+            np.testing.assert_array_equal(row[:, :width], images[index])
+            assert (row[:, width:] == 0).all(), "padding is black: no ink the model could read"

@@ -108,7 +108,8 @@ def reason_left_out(text: str) -> str | None:
 
 def read_lines(root: Path) -> tuple[list[LineRecord], Counter]:
     """Every line of handwriting to learn from, with its writer, and what was left out and why."""
-    lines, skipped = [], Counter()
+    lines: list[LineRecord] = []
+    skipped: Counter[str] = Counter()
     for page in _parsed_pages(root):
         skipped.update(page.skipped)
         for line in page.lines:

@@ -27,7 +27,7 @@ class BaseDataModule:
     name: ClassVar[str]
     task: ClassVar[str]
     mapping: ClassVar[tuple[str, ...]]
-    input_shape: ClassVar[tuple[int, ...]]
+    input_shape: tuple[int, ...]  # set by the class, or by the instance where it depends on arguments
     preprocessing: ClassVar[str]
 
     def __init__(self, subsample_fraction: float | None = None, seed: int = 0) -> None:

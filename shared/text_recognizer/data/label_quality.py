@@ -168,8 +168,8 @@ def _mask(line: LineRecord) -> tuple[int, int, np.ndarray]:
     mask = np.zeros((height, width), dtype=np.uint8)
     x0, y0, x1, y1 = line.box
     outline = line.polygon or ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
-    points = np.array([[(x * MASK_SCALE - left, y * MASK_SCALE - top) for x, y in outline]], dtype=np.int32)
-    cv2.fillPoly(mask, points, 1)
+    points = np.array([(x * MASK_SCALE - left, y * MASK_SCALE - top) for x, y in outline], dtype=np.int32)
+    cv2.fillPoly(mask, [points], 1)
     return left, top, mask
 
 

@@ -75,7 +75,8 @@ class LabeledTask:
 
     def line_records(self, image_path: Path, image_size: tuple[int, int]) -> tuple[list[LineRecord], Counter]:
         """The regions as lines on the image at `image_path`, top to bottom; those that cannot be, counted."""
-        lines, skipped = [], Counter()
+        lines: list[LineRecord] = []
+        skipped: Counter[str] = Counter()
         page_id = Path(self.image_name).stem
         for region in self.regions:
             polygon = region.pixel_polygon(image_size)

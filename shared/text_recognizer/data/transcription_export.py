@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from text_recognizer.data.errors import DataError, DataFormatError, MissingDataError
-from text_recognizer.data.line_records import PageRecord
+from text_recognizer.data.line_records import PageRecord, ParsedPage
 from text_recognizer.data.transcription_xml import read_transcription
 
 MAX_BYTES = 4 << 30  # uncompressed: far above any real export, far below what a zip bomb unpacks to
@@ -69,14 +69,16 @@ def read_zip_export(
     return export
 
 
-def _parse(xml_path: Path, image_dirs: tuple[Path, ...]):
+def _parse(xml_path: Path, image_dirs: tuple[Path, ...]) -> ParsedPage:
     """The page read with its image from the first folder that has it."""
-    first_error = None
+    first_error: MissingDataError | None = None
     for image_dir in image_dirs:
         try:
             return read_transcription(xml_path, image_dir)
         except MissingDataError as error:  # the page's image is not in this folder
             first_error = first_error or error
+    if first_error is None:
+        raise ValueError(f"{xml_path}: _parse was given no image folder to look for the page image in")
     raise first_error
 
 

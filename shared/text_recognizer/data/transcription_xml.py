@@ -40,7 +40,7 @@ def read_transcription(xml_path: Path, image_dir: Path | None = None) -> ParsedP
 
 def _parse(xml_path: Path) -> ET.Element:
     try:
-        return ET.parse(xml_path).getroot()
+        return ET.parse(xml_path).getroot()  # noqa: S314  # expat 2.4.1+ stops entity bombs; etree reads no external entity
     except FileNotFoundError as error:
         raise MissingDataError(f"{xml_path} does not exist.") from error
     except ET.ParseError as error:
@@ -77,9 +77,11 @@ def _scaled(points: tuple[Point, ...], scale: tuple[float, float]) -> tuple[Poin
 
 
 def _declared_size(element: ET.Element | None, width_key: str, height_key: str, xml_path: Path) -> tuple[float, float]:
+    if element is None:
+        raise DataFormatError(f"{xml_path}: no Page element declares the page's {width_key} and {height_key}")
     try:
-        width, height = float(element.get(width_key)), float(element.get(height_key))
-    except (AttributeError, TypeError, ValueError) as error:
+        width, height = float(element.get(width_key, "")), float(element.get(height_key, ""))
+    except ValueError as error:
         raise DataFormatError(f"{xml_path}: the Page element lacks a valid {width_key} and {height_key}") from error
     if width <= 0 or height <= 0:
         raise DataFormatError(f"{xml_path}: the Page size {width}x{height} is empty")
@@ -171,9 +173,9 @@ def _join_words(words: list[str]) -> str:
 def _box_polygon(line: ET.Element) -> tuple[Point, ...]:
     """An ALTO line with no Shape: its HPOS/VPOS/WIDTH/HEIGHT rectangle."""
     try:
-        x, y = float(line.get("HPOS")), float(line.get("VPOS"))
-        w, h = float(line.get("WIDTH")), float(line.get("HEIGHT"))
-    except (TypeError, ValueError):
+        x, y = float(line.get("HPOS", "")), float(line.get("VPOS", ""))
+        w, h = float(line.get("WIDTH", "")), float(line.get("HEIGHT", ""))
+    except ValueError:  # an attribute missing ("") or not a number
         return ()
     return ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
 
@@ -181,9 +183,10 @@ def _box_polygon(line: ET.Element) -> tuple[Point, ...]:
 def _read_page(root: ET.Element, xml_path: Path, image_dir: Path) -> ParsedPage:
     ns = {"p": root.tag[1:].split("}")[0]}
     page_element = root.find("p:Page", ns)
-    if page_element is None or not page_element.get("imageFilename"):
+    image_filename = page_element.get("imageFilename") if page_element is not None else None
+    if page_element is None or not image_filename:
         raise DataFormatError(f"{xml_path}: no Page element with an imageFilename")
-    image_path = image_dir / Path(page_element.get("imageFilename")).name
+    image_path = image_dir / Path(image_filename).name
     image_size = _image_size(xml_path, image_path)
     declared = _declared_size(page_element, "imageWidth", "imageHeight", xml_path)
     scale = (image_size[0] / declared[0], image_size[1] / declared[1])

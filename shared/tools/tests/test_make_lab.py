@@ -173,7 +173,7 @@ def _unprivileged_user_can_run_the_venv() -> str | None:
     python = REPO_DIR / ".venv" / "bin" / "python"
     # Through a shell, as make runs it: the interpreter may lie in a folder only its owner can enter.
     probe = [*_as_user(UNPRIVILEGED_ID), "bash", "-c", f"'{python}' -c pass"]
-    result = subprocess.run(probe, capture_output=True, text=True)
+    result = subprocess.run(probe, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return f"an unprivileged user cannot run {python.resolve()}: {result.stderr.strip()[-200:]}"
     return None

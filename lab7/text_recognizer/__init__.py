@@ -1,0 +1,1 @@
+"""A handwriting text recognizer, built lab by lab."""

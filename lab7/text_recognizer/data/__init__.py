@@ -1,0 +1,1 @@
+"""Datasets: download, process, cache and split. Training-time code: inference never imports it."""

@@ -1,0 +1,1 @@
+"""Small constants that inference needs without touching any dataset."""

@@ -1,0 +1,1 @@
+"""Training: run experiments described by JSON configs."""

@@ -1,0 +1,60 @@
+"""The handwriting recipe's data options: weighted sources and experiment config files."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.handwriting_data import weighted
+from training.train_handwriting import parse_args
+
+
+def test_a_weight_repeats_whole_copies_then_a_seeded_share():
+    items = list(range(10))
+    assert weighted(items, 1.0, np.random.default_rng(0)) == items
+    assert weighted(items, 0.0, np.random.default_rng(0)) == []
+    twice_and_a_half = weighted(items, 2.5, np.random.default_rng(0))
+    assert len(twice_and_a_half) == 25 and twice_and_a_half[:20] == items * 2
+    assert len(set(twice_and_a_half[20:])) == 5
+    assert twice_and_a_half == weighted(items, 2.5, np.random.default_rng(0))
+
+
+def test_a_config_file_sets_the_options_and_flags_win(tmp_path):
+    config = tmp_path / "experiment.json"
+    config.write_text(json.dumps({"description": "a test", "epochs": 3, "filters": 8, "sources": {"copiste": 0.5}}))
+    args = parse_args(["--config", str(config), "--epochs", "7"])
+    assert (args.epochs, args.filters, args.sources, args.height) == (7, 8, {"copiste": 0.5}, 48)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"epoch": 3}, "unknown keys \\['epoch'\\]"),
+        ({"sources": {"nowhere": 1.0}}, "names among"),
+        ("{", "cannot read"),
+    ],
+)
+def test_a_wrong_config_is_refused_with_what_is_wrong(tmp_path, content, message):
+    config = tmp_path / "experiment.json"
+    config.write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(SystemExit, match=message):
+        parse_args(["--config", str(config)])
+
+
+def test_the_committed_handwriting_configs_are_valid():
+    configs = sorted((Path(__file__).parents[1] / "experiments" / "handwriting").glob("*.json"))
+    assert configs
+    for path in configs:
+        assert parse_args(["--config", str(path)]).sources
+
+
+# [lab 6]
+def test_training_on_prepared_lines_that_are_not_there_says_how_to_make_them(tmp_path):
+    from training.handwriting_data import load_prepared
+
+    with pytest.raises(SystemExit, match="--prepare-only"):
+        load_prepared(tmp_path / "lines.h5", 48)
+
+
+# [end lab 6]
