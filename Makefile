@@ -122,8 +122,8 @@ labs: setup  ## Regenerate every labN/ copy of the code from shared/
 check-labs: setup  ## Fail if a lab copy differs from what `make labs` writes
 	cd shared && ../$(PY) -m tools.generate_labs --check
 
-test-shared: setup  ## pytest on shared/ (library, training, tooling)
-	cd shared && ../$(BIN)/pytest -q
+test-shared: setup  ## pytest on shared/ (library, training, tooling), one worker per core (pytest-xdist)
+	cd shared && ../$(BIN)/pytest -q -n auto
 
 test-labs: setup  ## Check that each lab's copy imports on its own, and run its tests where it lost later labs' lines
 	cd shared && ../$(PY) -m tools.check_lab_copies

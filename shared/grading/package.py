@@ -43,7 +43,7 @@ def package_files(lab: int) -> dict[str, bytes]:
     lab_dir = GRADING_DIR / f"lab{lab}"
     files = {name: (GRADING_DIR / "gradescope_files" / name).read_bytes() for name in SCRIPTS}
     files["requirements.txt"] = pinned_requirements(package.REQUIREMENTS).encode()
-    for name in ("__init__.py", "conftest.py", "grader.py"):
+    for name in ("__init__.py", "conftest.py", "examples.py", "grader.py"):
         files[f"grading/{name}"] = (GRADING_DIR / name).read_bytes()
     for path in [lab_dir / "__init__.py", *sorted(lab_dir.glob(f"test_lab{lab}_*.py"))]:
         files[f"grading/lab{lab}/{path.name}"] = path.read_bytes()

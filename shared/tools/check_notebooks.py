@@ -11,11 +11,13 @@ Those hold results of training or timing, which differ across CPUs and thread co
 asserts them itself, with tolerances, so they are still checked.
 
 The prepared copies are written beside the originals (the kernel starts in the notebook's folder, where
-the lab's `text_recognizer` link is) under hidden names, and removed afterwards.
+the lab's `text_recognizer` link is) under hidden names, and removed afterwards. Notebooks run side by side,
+one per core (pytest-xdist, each notebook whole on one worker: its cells share one kernel).
 """
 
 import argparse
 import ast
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,8 +84,10 @@ def prepared(notebooks: list[Path]) -> Iterator[list[Path]]:
             copy.unlink(missing_ok=True)
 
 
-def nbval_arguments(lax: bool) -> list[str]:
+def nbval_arguments(lax: bool, workers: int = 1) -> list[str]:
+    parallel = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
     return [
+        *parallel,
         "-q",
         "-p",
         "no:cacheprovider",
@@ -101,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lab notebook")
     parser.add_argument("--lax", action="store_true", help="execute the notebooks without comparing outputs")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="notebooks at a time (default: cores)")
     args = parser.parse_args(argv)
     notebooks = [p.resolve() for p in args.notebooks] or lab_notebooks()
     missing = [str(p) for p in notebooks if not p.is_file()]
@@ -109,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         with prepared(notebooks) as copies:
-            return int(pytest.main([*nbval_arguments(args.lax), *map(str, copies)]))
+            workers = min(args.workers, len(copies))
+            return int(pytest.main([*nbval_arguments(args.lax, workers), *map(str, copies)]))
     except NotebookError as error:
         print(error, file=sys.stderr)
         return 2

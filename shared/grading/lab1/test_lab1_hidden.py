@@ -6,21 +6,12 @@ The stem checks compare with the course's own stems on generated images; the net
 import keras
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from grading.examples import GRADING_EXAMPLES
 from text_recognizer import stems
-
-# The same examples on every run: a grade must not depend on the luck of the draw. The submission fixture
-# is function-scoped but read-only, so hypothesis may reuse it across examples.
-GRADING = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
 
 
 @st.composite
@@ -36,7 +27,7 @@ def characters(draw) -> np.ndarray:
 
 
 @pytest.mark.check(exercise="1.1 ink_on_black", points=2)
-@GRADING
+@GRADING_EXAMPLES
 @given(characters())
 def test_ink_on_black_agrees_with_the_course_stem(submission, image):
     try:
@@ -51,7 +42,7 @@ def test_ink_on_black_agrees_with_the_course_stem(submission, image):
 
 
 @pytest.mark.check(exercise="1.2 pad_to_square", points=2)
-@GRADING
+@GRADING_EXAMPLES
 @given(arrays(np.uint8, st.tuples(st.integers(1, 30), st.integers(1, 30)), elements=st.integers(1, 255)))
 def test_pad_to_square_agrees_with_the_course_stem(submission, image):
     np.testing.assert_array_equal(submission.pad_to_square(image), stems.pad_to_square(image))

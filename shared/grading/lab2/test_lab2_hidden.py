@@ -2,27 +2,19 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from grading.examples import GRADING_EXAMPLES
 from text_recognizer import ctc, metrics
 
-# The same examples on every run (a grade must not depend on the draw); the submission fixture is
-# function-scoped but read-only, so hypothesis may reuse it across examples.
-GRADING = settings(
-    max_examples=80,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
 MAPPING = ("<b>", "a", "b", "c", " ")
 texts = st.text(alphabet="abc ", max_size=12)
 
 
 @pytest.mark.check(exercise="2.1 greedy_decode", points=2)
-@GRADING
+@GRADING_EXAMPLES
 @given(
     arrays(np.float64, st.tuples(st.integers(1, 30), st.just(len(MAPPING))), elements=st.floats(0.01, 1)),
     st.integers(0, len(MAPPING) - 1),
@@ -34,14 +26,14 @@ def test_greedy_decode_agrees_with_the_course_decoder(submission, scores, blank_
 
 
 @pytest.mark.check(exercise="2.2 edit_distance", points=2)
-@GRADING
+@GRADING_EXAMPLES
 @given(texts, texts)
 def test_edit_distance_agrees_with_the_course_metric(submission, a, b):
     assert submission.edit_distance(a, b) == metrics.edit_distance(a, b)
 
 
 @pytest.mark.check(exercise="2.3 character_error_rate", points=2)
-@GRADING
+@GRADING_EXAMPLES
 @given(st.lists(st.tuples(texts, texts), max_size=6))
 def test_character_error_rate_agrees_with_the_course_metric(submission, pairs):
     predictions, targets = [p for p, _ in pairs], [t for _, t in pairs]
