@@ -101,10 +101,13 @@ test: setup  ## Everything CI checks, stage by stage, each timed
 
 SHELL_SCRIPTS := .ci/run shared/grading/gradescope_files/setup.sh shared/grading/gradescope_files/run_autograder
 
-lint: setup  ## Ruff lint and format check; ShellCheck on the shell scripts
+lint: setup  ## Ruff lint and format; ShellCheck on the shell scripts; the CI workflow against GitHub's schema (and actionlint if installed)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
+	@if command -v actionlint >/dev/null 2>&1; then actionlint .github/workflows/ci.yml; \
+	else echo "actionlint not installed (a Go binary, not on PyPI): the CI workflow runs it on itself"; fi
 
 typecheck: setup  ## mypy on the course library (text_recognizer/), configured in pyproject.toml
 	cd shared && ../$(BIN)/mypy text_recognizer

@@ -22,13 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from training.sweep_config import CODE_ROOT, SweepConfig, SweepConfigError, read_sweep
-from training.tracking import TrackingError
+from training.sweep_config import CODE_ROOT, SweepConfig, SweepConfigError, check_experiment_config, read_sweep
 
 SWEEPS_DIR = Path(__file__).resolve().parent / "runs" / "sweeps"
 DEVICE_LOCKS_DIR = Path(tempfile.gettempdir()) / "text-recognizer-gpu-locks"
 JOURNAL_FILE = "optuna-journal.log"
 FINISHED = ("COMPLETE", "PRUNED")
+PARENT_RUN_ATTR = "mlflow_parent_run_id"
+PARENT_RUN_WAIT_S = 300  # how long a worker waits for the coordinator to record the sweep's MLflow run
 
 
 class SweepError(RuntimeError):
@@ -91,7 +92,7 @@ def recover_interrupted_trials(study, client=None) -> int:
     for trial in interrupted:
         study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
-    parent_run_id = study.user_attrs.get("mlflow_parent_run_id")
+    parent_run_id = study.user_attrs.get(PARENT_RUN_ATTR)
     if client is not None and parent_run_id:
         experiment = client.get_run(parent_run_id).info.experiment_id
         query = f"tags.mlflow.parentRunId = '{parent_run_id}' and attributes.status = 'RUNNING'"
@@ -161,13 +162,16 @@ def run_worker(sweep_file: Path, storage_url: str | None, folder: Path, max_tria
     print(f"worker {os.getpid()} started", flush=True)
     import optuna
 
+    # TensorFlow and the training code load now, while the coordinator opens MLflow: the two overlap.
+    from training import run_experiment  # noqa: F401
+
     sweep = read_sweep(sweep_file)
     storage = open_storage(storage_url, folder)
     # Each worker, and each resumption, draws its own random parameters: samplers seeded alike would
     # propose the same trials in parallel (or again after a restart).
     existing = len(optuna.load_study(study_name=sweep.name, storage=storage).trials)
     study = open_study(sweep, storage, seed=sweep.seed + 1009 * index + existing)
-    parent_run_id = study.user_attrs.get("mlflow_parent_run_id")
+    parent_run_id = wait_for_parent_run(study)
     # Counting and starting a trial happen under one lock, so parallel workers never overshoot the count.
     start_lock = FileLock(folder / "start-trial.lock")
     ran = 0
@@ -189,6 +193,16 @@ def run_worker(sweep_file: Path, storage_url: str | None, folder: Path, max_tria
     if gpu_lock is not None:
         gpu_lock.release()
     return ran
+
+
+def wait_for_parent_run(study, timeout_s: float = PARENT_RUN_WAIT_S) -> str:
+    """The sweep's MLflow run id, which the coordinator records in the study once the workers have started."""
+    deadline = time.monotonic() + timeout_s
+    while not (run_id := study.user_attrs.get(PARENT_RUN_ATTR)):
+        if time.monotonic() > deadline:
+            raise SweepError(f"the coordinator recorded no MLflow run for the sweep within {timeout_s:.0f} s")
+        time.sleep(0.2)
+    return run_id
 
 
 def objective(trial, sweep: SweepConfig, folder: Path, parent_run_id: str | None, wandb: bool, started) -> float:
@@ -243,8 +257,7 @@ def run_sweep(
 ):
     """Start `workers` worker processes on the sweep and wait for them; return the study."""
     from filelock import FileLock, Timeout
-
-    from training import tracking
+    from optuna.trial import TrialState
 
     folder = sweep_dir(sweep, root)
     folder.mkdir(parents=True, exist_ok=True)
@@ -255,19 +268,27 @@ def run_sweep(
     except Timeout as error:
         raise SweepError(f"sweep {sweep.name!r} is already running here (its lock: {lock.lock_file})") from error
     try:
-        client = tracking.mlflow_client()
         study = open_study(sweep, open_storage(storage_url, folder))
-        if storage_url is None:  # journal: no worker runs now, so RUNNING trials were interrupted
-            recovered = recover_interrupted_trials(study, client)
-            if recovered:
-                print(f"{recovered} interrupted trial(s) failed and queued again")
-        parent_run_id = _sweep_run(study, sweep, client)
+        # journal: no worker runs now, so RUNNING trials were interrupted (their MLflow runs are closed too)
+        if storage_url is None and study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            recovered = recover_interrupted_trials(study, _mlflow_client())
+            print(f"{recovered} interrupted trial(s) failed and queued again")
         gpus = visible_gpus()
         if gpus and workers > len(gpus):
             print(f"{len(gpus)} GPU(s) visible: running {len(gpus)} workers, one per GPU")
             workers = len(gpus)
         started = time.perf_counter()
-        _run_workers(sweep_file, storage_url, folder, total, workers, gpus, wandb, study, show_progress)
+        # Workers start first: their TensorFlow import overlaps the experiment's check and MLflow's start
+        # here. They train only once the sweep's MLflow run is recorded, so a bad experiment stops them first.
+        processes = _start_workers(sweep_file, storage_url, folder, total, workers, gpus, wandb)
+        try:
+            check_experiment_config(sweep, sweep_file)
+            client = _mlflow_client()
+            parent_run_id = _sweep_run(study, sweep, client)
+        except BaseException:
+            _stop(processes)
+            raise
+        _wait_for_workers(processes, folder, total, study, show_progress)
         elapsed = time.perf_counter() - started
         counts = trial_counts(study)
         done = sum(counts.get(state, 0) for state in FINISHED)
@@ -285,6 +306,15 @@ def run_sweep(
         lock.release()
 
 
+def _mlflow_client():
+    from training import tracking
+
+    try:
+        return tracking.mlflow_client()
+    except tracking.TrackingError as error:
+        raise SweepError(str(error)) from error
+
+
 def _tags(values: dict) -> list:
     from mlflow.entities import RunTag
 
@@ -295,7 +325,7 @@ def _sweep_run(study, sweep: SweepConfig, client) -> str:
     """The MLflow run that holds the sweep's trials: made on the first start, reopened on a resume."""
     from training import tracking
 
-    run_id = study.user_attrs.get("mlflow_parent_run_id")
+    run_id = study.user_attrs.get(PARENT_RUN_ATTR)
     if run_id:
         client.update_run(run_id, status="RUNNING")
         return run_id
@@ -305,13 +335,11 @@ def _sweep_run(study, sweep: SweepConfig, client) -> str:
     for key, value in params.items():
         client.log_param(run.info.run_id, key, value)
     client.log_batch(run.info.run_id, tags=_tags({"sweep": sweep.name, **tracking.code_version()}))
-    study.set_user_attr("mlflow_parent_run_id", run.info.run_id)
+    study.set_user_attr(PARENT_RUN_ATTR, run.info.run_id)
     return run.info.run_id
 
 
-def _run_workers(sweep_file, storage_url, folder, total, workers, gpus, wandb, study, show_progress) -> None:
-    from tqdm.auto import tqdm
-
+def _start_workers(sweep_file, storage_url, folder, total, workers, gpus, wandb) -> list[subprocess.Popen]:
     command = [sys.executable, "-m", "training.run_sweep", str(Path(sweep_file).resolve()), "--worker"]
     command += ["--trials", str(total), "--folder", str(folder)]
     command += ["--storage", storage_url] if storage_url else []
@@ -321,6 +349,19 @@ def _run_workers(sweep_file, storage_url, folder, total, workers, gpus, wandb, s
         log = (folder / f"worker-{index}.log").open("a")
         env = worker_environment(index, workers, gpus)
         processes.append(subprocess.Popen(command, cwd=CODE_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+    return processes
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait()
+
+
+def _wait_for_workers(processes, folder, total, study, show_progress) -> None:
+    from tqdm.auto import tqdm
+
     progress = tqdm(total=total, desc=f"sweep {folder.name}", unit="trial", disable=not show_progress)
     try:
         while any(process.poll() is None for process in processes):
@@ -329,10 +370,7 @@ def _run_workers(sweep_file, storage_url, folder, total, workers, gpus, wandb, s
             progress.n = min(total, sum(counts.get(state, 0) for state in FINISHED))
             progress.refresh()
     except KeyboardInterrupt:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait()
+        _stop(processes)
         recover_interrupted_trials(study)
         print(f"\nSweep stopped; finished trials are kept. Rerun the same command to resume ({folder}).")
         raise
@@ -362,13 +400,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1 or (args.trials is not None and args.trials < 1):
         parser.error("--workers and --trials must be at least 1")
     try:
-        sweep = read_sweep(args.sweep)
+        sweep = read_sweep(args.sweep, check_experiment=False)  # the coordinator checks it as workers start
         if args.worker:
             run_worker(Path(args.sweep), args.storage, args.folder, args.trials or sweep.trials, args.wandb)
         else:
             options = {"workers": args.workers, "trials": args.trials, "storage_url": args.storage, "wandb": args.wandb}
             run_sweep(sweep, Path(args.sweep), root=args.sweeps_dir, **options)
-    except (SweepConfigError, SweepError, TrackingError) as error:
+    except (SweepConfigError, SweepError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

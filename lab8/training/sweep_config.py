@@ -96,8 +96,12 @@ class SweepConfig:
         return config
 
 
-def read_sweep(path: str | Path) -> SweepConfig:
-    """Parse and check a sweep file: its keys, ranges, metric, experiment file and every parameter's path."""
+def read_sweep(path: str | Path, check_experiment: bool = True) -> SweepConfig:
+    """Parse and check a sweep file: its keys, ranges, metric, experiment file and every parameter's path.
+
+    `check_experiment=False` leaves out `check_experiment_config` (it imports the networks, so TensorFlow):
+    the sweep's coordinator runs it while its workers start.
+    """
     import yaml
 
     path = Path(path)
@@ -143,14 +147,20 @@ def read_sweep(path: str | Path) -> SweepConfig:
         seed=int(raw.get("seed", 0)),
         source=raw,
     )
-    try:  # every parameter at one value of its range: unknown names fail here, not in a worker
+    if check_experiment:
+        check_experiment_config(sweep, path)
+    return sweep
+
+
+def check_experiment_config(sweep: SweepConfig, path: str | Path) -> None:
+    """The experiment with every parameter at one value of its range: unknown names fail here, not in a trial."""
+    try:
         config = sweep.experiment_config({p.path: p.example() for p in sweep.parameters})
     except ExperimentConfigError as error:
         raise SweepConfigError(f"{path}: {error}") from error
     selection = config.model_class.selection_metric
-    if name == selection[0] and goal != {"min": "minimize", "max": "maximize"}[selection[1]]:
-        raise SweepConfigError(f"{path}: {name} is better when {selection[1]}imized, not {goal}d")
-    return sweep
+    if sweep.metric == selection[0] and sweep.goal != {"min": "minimize", "max": "maximize"}[selection[1]]:
+        raise SweepConfigError(f"{path}: {sweep.metric} is better when {selection[1]}imized, not {sweep.goal}d")
 
 
 def _experiment_path(sweep_file: Path, experiment: str) -> Path:

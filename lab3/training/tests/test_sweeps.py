@@ -69,6 +69,29 @@ def test_the_command_reports_a_bad_sweep_file_without_a_traceback(tmp_path, caps
     assert "error: sweep file" in capsys.readouterr().err
 
 
+def test_the_command_stops_its_workers_on_a_bad_experiment_before_any_trial(tmp_path, capsys):
+    # The coordinator starts its workers before it checks the experiment (that check imports TensorFlow):
+    # a bad parameter must still end the sweep with the clear error, and no trial may have started.
+    path = write_sweep(tmp_path, text=SWEEP.replace("network_args.layer_size", "network_args.layer_sizes"))
+    assert run_sweep.main([str(path), "--workers", "2", "--sweeps-dir", str(tmp_path / "sweeps")]) == 2
+    assert "unexpected keyword argument 'layer_sizes'" in capsys.readouterr().err
+    study = run_sweep.open_study(
+        read_sweep(path, check_experiment=False), run_sweep.open_storage(None, tmp_path / "sweeps" / "toy")
+    )
+    assert not study.trials
+
+
+class _Study:
+    def __init__(self, attributes: dict) -> None:
+        self.user_attrs = attributes
+
+
+def test_a_worker_waits_for_the_sweeps_mlflow_run_and_gives_up_clearly():
+    assert run_sweep.wait_for_parent_run(_Study({run_sweep.PARENT_RUN_ATTR: "run-1"})) == "run-1"
+    with pytest.raises(run_sweep.SweepError, match="no MLflow run for the sweep"):
+        run_sweep.wait_for_parent_run(_Study({}), timeout_s=0.3)
+
+
 def test_each_worker_gets_a_share_of_the_cores_or_a_gpu():
     env = run_sweep.worker_environment(0, workers=2, gpus=[])
     assert env["TF_NUM_INTRAOP_THREADS"] == env["OMP_NUM_THREADS"] == str(run_sweep.thread_budget(2))
