@@ -44,5 +44,3 @@ def modules_inference_must_not_import(code: str) -> list[str]:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=package_parent
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-

@@ -11,7 +11,8 @@ from PIL import Image
 from text_recognizer import paths
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.predictors.handwriting_predictor import HandwritingPredictor
-from text_recognizer.tests.support import copiste_test_lines, modules_inference_must_not_import
+from text_recognizer.tests.copiste_lines import copiste_test_lines
+from text_recognizer.tests.support import modules_inference_must_not_import
 
 LINES = 60
 GOLDEN_CER = 0.25  # greedy on the first 60 test lines, measured 0.222; the whole split's CER is in the config

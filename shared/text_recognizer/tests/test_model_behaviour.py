@@ -11,7 +11,7 @@ from PIL import Image
 
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.predictors.handwriting_predictor import HandwritingPredictor
-from text_recognizer.tests.support import copiste_test_lines
+from text_recognizer.tests.copiste_lines import copiste_test_lines
 
 LINES = 60
 TOLERANCE = 0.02  # CER points a harmless change may cost (measured: 0.000 for polarity and margin, -0.01 for scale)
