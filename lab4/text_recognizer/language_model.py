@@ -2,6 +2,7 @@
 
     lm = CharacterLanguageModel.train(training_texts, order=6)
     lm.save(path); lm = CharacterLanguageModel.load(path)
+    lm.log_probability("bonjou", "r")   # log P("r" | "...onjou"): what beam search asks, fast
     lm.log_probabilities("bonjou")      # log P(c | "...onjou") for every character c of the alphabet
 
 Built from training text only (never validation or test text), it helps beam search choose between
@@ -15,7 +16,6 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +26,6 @@ LINE_START = "\x02"  # context padding before a line's first character
 MIN_COUNT_LONG_CONTEXT = 2
 
 
-# Distributions kept for the contexts met most recently: beam search asks for the same contexts again and
-# again. Each holds a float per character (about 1 KB): 20,000 bound a server process's cache to ~25 MB.
-CACHED_CONTEXTS = 20_000
-
-
 class CharacterLanguageModel:
     def __init__(self, order: int, alphabet: str, counts: dict[str, dict[str, int]]) -> None:
         if order < 1:
@@ -39,7 +34,19 @@ class CharacterLanguageModel:
         self.alphabet = alphabet
         self.index = {char: i for i, char in enumerate(alphabet)}
         self.counts = counts
-        self._distribution = lru_cache(maxsize=CACHED_CONTEXTS)(self._compute_distribution)
+        # Witten-Bell, P(c | context) = (n(context, c) + d x P(c | shorter context)) / (n(context) + d) with
+        # d the number of distinct characters seen after the context, stored in backoff form for one
+        # character at a time: context -> (d / (n + d), the weight left to the shorter context; {character
+        # seen after it: its P}). Shorter contexts come first: each entry is computed from complete ones.
+        self._backoff: dict[str, tuple[float, dict[str, float]]] = {}
+        for context in sorted((c for c, following in counts.items() if following), key=len):
+            following = counts[context]
+            total, distinct = sum(following.values()), len(following)
+            interpolated = {
+                char: (n + distinct * self._probability(context[1:], char)) / (total + distinct)
+                for char, n in following.items()
+            }
+            self._backoff[context] = (distinct / (total + distinct), interpolated)
 
     @classmethod
     def train(cls, texts: Iterable[str], order: int = 6) -> "CharacterLanguageModel":
@@ -61,29 +68,40 @@ class CharacterLanguageModel:
 
     def log_probabilities(self, history: str) -> np.ndarray:
         """log P(next character | history) for each character of `alphabet`, in its order."""
-        context = (LINE_START * (self.order - 1) + history)[len(history) :] if self.order > 1 else ""
-        return self._distribution(context)
+        context = self._context(history)
+        return np.log([self._probability(context, char) for char in self.alphabet])
 
-    def _compute_distribution(self, context: str) -> np.ndarray:
-        return np.log(self._probabilities(context))
+    def log_probability(self, history: str, char: str) -> float:
+        """log P(char | history) for one character of `alphabet` (a KeyError for any other).
 
-    def _probabilities(self, context: str) -> np.ndarray:
-        if not context:
-            lower = np.full(len(self.alphabet), 1.0 / len(self.alphabet))
-        else:
-            lower = self._probabilities(context[1:])
-        following = self.counts.get(context)
-        if not following:
-            return lower
-        total, distinct = sum(following.values()), len(following)
-        probabilities = distinct * lower
-        for char, count in following.items():
-            probabilities[self.index[char]] += count
-        return probabilities / (total + distinct)
+        `log_probabilities(history)[index[char]]` without the other characters' work: a beam search tries
+        a few characters after a prefix, not the whole alphabet.
+        """
+        if char not in self.index:
+            raise KeyError(f"{char!r} is not in the language model's alphabet")
+        return math.log(self._probability(self._context(history), char))
+
+    def _context(self, history: str) -> str:
+        """The last order - 1 characters of the history, padded with LINE_START at a line's start."""
+        return (LINE_START * (self.order - 1) + history)[len(history) :] if self.order > 1 else ""
+
+    def _probability(self, context: str, char: str) -> float:
+        """P(char | context) from the longest ending of the context that was followed by the character."""
+        weight = 1.0
+        for start in range(len(context) + 1):  # the whole context first, "" last
+            entry = self._backoff.get(context[start:])
+            if entry is None:  # never seen: its distribution is the shorter context's
+                continue
+            left_over, interpolated = entry
+            probability = interpolated.get(char)
+            if probability is not None:
+                return weight * probability
+            weight *= left_over
+        return weight / len(self.alphabet)
 
     def text_log_probability(self, text: str) -> float:
         """log P(text) as a line, character by character."""
-        return sum(float(self.log_probabilities(text[:i])[self.index[c]]) for i, c in enumerate(text))
+        return sum(self.log_probability(text[:i], c) for i, c in enumerate(text))
 
     def perplexity(self, texts: Iterable[str]) -> float:
         """Per-character perplexity on texts whose characters are all in the alphabet."""

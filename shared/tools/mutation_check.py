@@ -126,7 +126,7 @@ MUTATIONS = (
         "M12",
         "language model weight with the wrong sign: beam search prefers unlikely text",
         "text_recognizer/ctc.py",
-        (("length_bonus + lm_weight * extensions[column]", "length_bonus - lm_weight * extensions[column]"),),
+        (("length_bonus + lm_weight * language_model", "length_bonus - lm_weight * language_model"),),
         ("text_recognizer/tests/test_language_model_and_beam.py",),
     ),
     Mutation(

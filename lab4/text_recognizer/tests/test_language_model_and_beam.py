@@ -1,5 +1,7 @@
 """The character language model and CTC beam search: probabilities, repeats, and the model's say."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,19 @@ def test_the_model_learns_which_character_follows(language_model):
     assert after_m[language_model.index["a"]] > 0.5 > after_m[language_model.index["m"]]
 
 
+def test_witten_bell_by_hand():
+    # "aab", bigrams: after "a" come "a" once and "b" once (n = 2, d = 2); alone, "a" twice and "b" once
+    # (n = 3, d = 2) over a uniform 1/2. P(b) = (1 + 2 x 1/2) / 5 = 0.4; P(b | a) = (1 + 2 x 0.4) / 4 = 0.45.
+    model = CharacterLanguageModel.train(["aab"], order=2)
+    assert math.exp(model.log_probability("a", "b")) == pytest.approx(0.45)
+    assert np.exp(model.log_probabilities("a")) == pytest.approx([0.55, 0.45])
+
+
+def test_a_character_outside_the_alphabet_is_refused(language_model):
+    with pytest.raises(KeyError, match="not in the language model's alphabet"):
+        language_model.log_probability("ma", "q")
+
+
 def test_saved_and_loaded_models_agree(language_model, tmp_path):
     loaded = CharacterLanguageModel.load(language_model.save(tmp_path / "lm.json"))
     assert np.allclose(loaded.log_probabilities("ma"), language_model.log_probabilities("ma"))
@@ -63,3 +78,56 @@ def test_the_language_model_settles_an_ambiguous_frame(language_model):
     probabilities = frames({"m": 0.9}, {"a": 0.9}, {"n": 0.5, "m": 0.45})
     assert beam_search_decode(probabilities, MAPPING) == "man"
     assert beam_search_decode(probabilities, MAPPING, language_model=language_model, lm_weight=1.0) == "mam"
+
+
+def test_a_negative_language_model_weight_is_refused(language_model):
+    with pytest.raises(ValueError, match="lm_weight must be >= 0"):
+        beam_search_decode(frames({"m": 0.9}), MAPPING, language_model=language_model, lm_weight=-0.5)
+
+
+def plain_beam_search(probabilities, mapping, language_model, beam_width, lm_weight, length_bonus, prune=1e-3):
+    """The same search written plainly: every frame alike, every new prefix scored by the language model."""
+    beams = {"": (0.0, -math.inf, 0.0)}  # text -> (log P ending in a blank, in its last character, score)
+    for frame in probabilities:
+        following: dict[str, tuple[float, float, float]] = {}
+
+        def add(text, blank_part, char_part, score, following=following):
+            old_blank, old_char, old_score = following.get(text, (-math.inf, -math.inf, score))
+            following[text] = (np.logaddexp(old_blank, blank_part), np.logaddexp(old_char, char_part), old_score)
+
+        for text, (p_blank, p_char, score) in beams.items():
+            for c in np.flatnonzero(frame >= prune):
+                p = math.log(frame[c] + 1e-12)
+                if c == 0:
+                    add(text, np.logaddexp(p_blank, p_char) + p, -math.inf, score)
+                    continue
+                char = mapping[c]
+                if text.endswith(char):
+                    add(text, -math.inf, p_char + p, score)
+                via = p_blank + p if text.endswith(char) else np.logaddexp(p_blank, p_char) + p
+                lm = (
+                    language_model.log_probabilities(text)[language_model.index[char]]
+                    if char in language_model.index
+                    else math.log(1e-6)
+                )
+                add(text + char, -math.inf, via, score + length_bonus + lm_weight * lm)
+        ranked = sorted(following.items(), key=lambda item: np.logaddexp(item[1][0], item[1][1]) + item[1][2])
+        beams = dict(ranked[-beam_width:])
+    return max(beams.items(), key=lambda item: np.logaddexp(item[1][0], item[1][1]) + item[1][2])[0]
+
+
+@pytest.mark.parametrize(("beam_width", "lm_weight", "length_bonus"), [(2, 0.5, 0.0), (4, 2.0, 1.0), (8, 0.0, 0.5)])
+def test_the_shortcuts_leave_the_reading_as_a_plain_search_finds_it(
+    language_model, beam_width, lm_weight, length_bonus
+):
+    # Half the frames are blank alone (the fast path); characters outside the model's alphabet get its
+    # unknown score; the rest of the frames spread over several characters, so that many new prefixes compete.
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        rows = [
+            np.eye(len(MAPPING))[0] if rng.random() < 0.5 else rng.dirichlet([0.4] * len(MAPPING)) for _ in range(25)
+        ]
+        probabilities = np.array(rows)
+        expected = plain_beam_search(probabilities, MAPPING, language_model, beam_width, lm_weight, length_bonus)
+        settings = {"beam_width": beam_width, "lm_weight": lm_weight, "length_bonus": length_bonus}
+        assert beam_search_decode(probabilities, MAPPING, language_model=language_model, **settings) == expected
