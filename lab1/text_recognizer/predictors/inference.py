@@ -65,13 +65,14 @@ class InferenceModel:
         options.log_severity_level = 3
         # Threads per inference: TEXT_RECOGNIZER_THREADS, by default 0 (ONNX Runtime's choice: one per core).
         options.intra_op_num_threads = int(os.environ.get("TEXT_RECOGNIZER_THREADS", "0"))
+        run_options = None
         session = ort.InferenceSession(
             str(verified_path(self.directory, ONNX_FILENAME, self.config)), options, providers=["CPUExecutionProvider"]
         )
         names = [model_input.name for model_input in session.get_inputs()]
         self.input_shape = tuple(d if isinstance(d, int) else None for d in session.get_inputs()[0].shape[1:])
         self.takes_widths = len(names) == 2
-        return lambda inputs: session.run(None, dict(zip(names, inputs, strict=True)))[0]
+        return lambda inputs: session.run(None, dict(zip(names, inputs, strict=True)), run_options)[0]
 
     def _keras_runner(self):
         from text_recognizer import networks
