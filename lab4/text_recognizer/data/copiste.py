@@ -8,10 +8,11 @@ commit that manifest names, each checked against its sha256 (272 MB).
 
 What is read, and what is left out on purpose (counted in `skipped`):
 - each page's first line is its reference (`imp_wikitexte_0022`, sometimes `Nom de référence : ...`), not
-  handwriting to learn from: lines naming a `wikitexte_NNNN` reference are left out;
+  handwriting to learn from: lines naming a reference, however written (`WIKITEXTE-0041`, `wikitexte 0257`,
+  `imp.wikitexte-0125`), are left out;
 - crossed-out passages (transcribed `>text<`) and unreadable ones (`><`) are left out with their whole
   line: the ink under a strike-through has no agreed reading and unreadable ink has none at all, so
-  neither can be a training target or a fair test. That is 153 of the corpus's 5,686 lines.
+  neither can be a training target or a fair test. That is 152 of the corpus's 5,686 lines.
 
 Splits are by document (`imp_wikitexte_0051_1` and `_2` are one document, one writer; a `_double` is the
 same text copied by another writer): no writer is in two splits.
@@ -33,7 +34,7 @@ from text_recognizer.data.transcription_xml import read_transcription
 NAME = "copiste"
 SPLIT_FRACTIONS = {"train": 0.75, "validation": 0.10, "test": 0.15}
 SPLIT_SEED = 0
-PAGE_REFERENCE = re.compile(r"wikitexte_\d{4}")
+PAGE_REFERENCE = re.compile(r"wikitexte", re.IGNORECASE)  # the corpus's own page ids: never in its texts
 EDITORIAL_MARK = re.compile(r"[<>]")  # >crossed out< and >< (unreadable)
 PAGE_SUFFIX = re.compile(r"(?<=_\d{4})_\d+$")  # the page of a document: imp_wikitexte_0051_2
 DOWNLOAD_WORKERS = 8

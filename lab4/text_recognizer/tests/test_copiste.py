@@ -106,6 +106,27 @@ def test_reference_lines_and_editorial_marks_are_left_out_and_counted(corpus):
     assert {line.writer for line in lines} == {"imp_wikitexte_0051", "wikitexte_0051", "imp_wikitexte_0172_double"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "imp_wikitexte_0022",
+        "WIKITEXTE-0041",
+        "wikitexte 0257",
+        "imp.wikitexte-0125",
+        "wikitexte_009",
+        "imp_wikitexte_",
+        "Texte 2 - Référence du texte: wikitexte0003",
+        "NOM DE RÉFÉRENCE : WIKITEXTE_026",
+    ],
+)
+def test_a_page_reference_is_left_out_however_the_writer_wrote_it(text):
+    assert copiste.reason_left_out(text) == "page reference line"
+
+
+def test_a_line_that_only_mentions_a_reference_is_kept():
+    assert copiste.reason_left_out("Son nom fait référence au parasitologue") is None
+
+
 def record(writer: str, index: int) -> LineRecord:
     return LineRecord(Path("p.jpg"), writer, f"{writer}-{index}", "text", (0, 0, 10, 10), writer=writer)
 
@@ -129,7 +150,7 @@ MIRROR = Path(os.environ.get("TEXT_RECOGNIZER_MIRROR", "/nonexistent")) / "copis
 @pytest.mark.skipif(not (MIRROR / "alto").is_dir(), reason="the Copiste corpus is not in $TEXT_RECOGNIZER_MIRROR")
 def test_the_real_corpus_splits_by_writer():
     lines, skipped = copiste.read_lines(MIRROR)
-    assert skipped["crossed-out or unreadable passage"] == 153
+    assert skipped["crossed-out or unreadable passage"] == 152
     assert not any(copiste.PAGE_REFERENCE.search(line.text) for line in lines)
     splits = copiste.split_by_writer(lines)
     train_writers = {line.writer for line in splits["train"]}

@@ -158,9 +158,10 @@ def decoded_texts(array: np.ndarray) -> list[str]:
 
 
 def _fingerprint(root: Path, height: int) -> dict:
-    """What the cache depends on: the corpus files (sha256), the height, the cutting and the split."""
+    """What the cache depends on: the corpus files (sha256), the height, the cutting, what is left out, the split."""
     return {
         "version": PROCESSING_VERSION,
+        "left_out": [repr(copiste.PAGE_REFERENCE), repr(copiste.EDITORIAL_MARK)],
         "height": height,
         "stem": [stems.LINE_MARGIN, stems.MIN_LINE_WIDTH, line_crops.MARGIN],
         "split": [copiste.SPLIT_FRACTIONS, copiste.SPLIT_SEED],
