@@ -70,8 +70,11 @@ class InferenceModel:
         if None in self.config["input_shape"]:
             # Inputs of changing sizes (lines of any width): ONNX Runtime's memory arena would keep the
             # largest buffers of every size it met, and grow with each new one. It is emptied after each
-            # run instead: a run still reuses its own buffers (batched lines/s are 1.6x those without an arena),
-            # and a server's memory goes back to what one request needs.
+            # run instead, into blocks mapped apart, so that a server's memory goes back to what one request
+            # needs; a run still reuses its own buffers (batched lines/s are 1.6x those without an arena).
+            from text_recognizer.predictors.memory import map_large_blocks
+
+            map_large_blocks()
             options.enable_mem_pattern = False  # its allocation plans are per input size too
             run_options = ort.RunOptions()
             run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
