@@ -50,6 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--subsample", type=float, default=None, help="fraction of real train/validation lines")
     parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--lstm-units", type=int, default=128)
+    parser.add_argument("--frames-per-step", type=int, default=1, help="4-pixel CTC frames per LSTM step (1 or 2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", action="store_true", help="save the model where the predictor looks for it")
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
@@ -142,7 +143,10 @@ def fit(args: argparse.Namespace, prepared: PreparedLines) -> tuple[dict, Path]:
     print(prepared.summary)
     mapping = prepared.mapping
     model = HandwritingModel(
-        NETWORK, (args.height, None), mapping, {"filters": args.filters, "lstm_units": args.lstm_units}
+        NETWORK,
+        (args.height, None),
+        mapping,
+        {"filters": args.filters, "lstm_units": args.lstm_units, "frames_per_step": args.frames_per_step},
     )
     print(f"Codec: {len(mapping) - 1} characters and the blank; {model.network.count_params():,} parameters")
     images, texts, left_out = trainable(*prepared.split("train"), model.frame_width)

@@ -182,19 +182,30 @@ def render_lines(
     """`count` synthetic lines as the line model sees them (`stems.line_style` at `height`), and their texts.
 
     Texts are drawn from `corpora` (lists of lines; see `sample_text`), each in a random font that has
-    all of its characters; a text no font can draw is drawn again.
+    all of its characters; a text no font can draw, or whose line shows no ink after blur and noise (a
+    lone ":" in a small font), is drawn again.
     """
-    from text_recognizer import stems
-
     fonts = fonts or handwriting_fonts()
     rng = np.random.default_rng(seed)
     images, texts = [], []
     for _ in tqdm(range(count), desc="Synthetic lines", unit="line", leave=False):
-        choices: list[Path] = []
-        while not choices:
+        image = None
+        while image is None:
             text = sample_text(corpora, rng)
             choices = fonts_for(text, fonts)
-        font = choices[int(rng.integers(len(choices)))]
-        images.append(stems.line_style(render_line(text, font, rng), height))
+            if choices:
+                font = choices[int(rng.integers(len(choices)))]
+                image = _styled_or_none(render_line(text, font, rng), height)
+        images.append(image)
         texts.append(text)
     return images, texts
+
+
+def _styled_or_none(line: np.ndarray, height: int) -> np.ndarray | None:
+    """The line as the model sees it, or None where no ink stands out from its paper."""
+    from text_recognizer import stems
+
+    try:
+        return stems.line_style(line, height)
+    except stems.ImageError:
+        return None

@@ -3,6 +3,8 @@
 Inputs are the batch of lines (uint8, ink bright on black, padded with 0 to the widest) and each line's
 width, a multiple of `FRAME_WIDTH` (pad a line with 0 to one). Each output frame covers 4 pixels of
 width: at 8, a few percent of real lines have fewer frames than characters, which CTC cannot align.
+The LSTMs may still step over 8 pixels at a time (`frames_per_step=2`): each step then gives two frames,
+which halves the recurrent steps, the sequential part of training and of reading a line.
 
 A line is read the same alone or beside a longer one: after every convolution the columns past a line's
 width are set to 0, as the convolution's own zero padding would be for the line alone (otherwise a
@@ -39,21 +41,29 @@ class ColumnMask(layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-class FrameMask(layers.Layer):
-    """(batch, frames) booleans for the LSTMs: True for the frames within each line's width."""
+def recurrent_steps(frames, frames_per_step: int):
+    """The LSTM steps that cover a line's `frames` output frames: each step gives `frames_per_step` of them."""
+    return ops.floor_divide(frames + frames_per_step - 1, frames_per_step)
 
-    def __init__(self, frame_width: int, **kwargs) -> None:
+
+class FrameMask(layers.Layer):
+    """(batch, steps) booleans for the LSTMs: True for the steps that give a frame within each line's width."""
+
+    def __init__(self, frame_width: int, frames_per_step: int = 1, **kwargs) -> None:
         super().__init__(**kwargs)
         self.frame_width = frame_width
+        self.frames_per_step = frames_per_step
 
-    def call(self, frames, widths):
-        return _valid_columns(widths, ops.shape(frames)[1], self.frame_width)
+    def call(self, steps, widths):
+        frames = ops.floor_divide(ops.cast(widths, "int32"), self.frame_width)
+        valid_steps = recurrent_steps(frames, self.frames_per_step)
+        return ops.less(ops.arange(ops.shape(steps)[1], dtype="int32")[None, :], valid_steps[:, None])
 
-    def compute_output_spec(self, frames, widths):
-        return keras.KerasTensor(frames.shape[:2], dtype="bool")
+    def compute_output_spec(self, steps, widths):
+        return keras.KerasTensor(steps.shape[:2], dtype="bool")
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "frame_width": self.frame_width}
+        return {**super().get_config(), "frame_width": self.frame_width, "frames_per_step": self.frames_per_step}
 
 
 class DropMask(layers.Layer):
@@ -79,8 +89,16 @@ def handwriting_cnn_bilstm_ctc(
     filters: int = 32,
     lstm_units: int = 128,
     dropout_amount: float = 0.25,
+    frames_per_step: int = 1,
 ) -> keras.Model:
-    """(image (height, width) uint8, width int32) -> (width // 4 frames, num_classes) probabilities (blank 0)."""
+    """(image (height, width) uint8, width int32) -> (width // 4 frames, num_classes) probabilities (blank 0).
+
+    With `frames_per_step` 2, the LSTMs run over 8-pixel steps and each step gives two 4-pixel frames for
+    CTC to align. A batch may then give one frame more than its width // 4; a line's own frames are the
+    first width // 4, as with 1.
+    """
+    if frames_per_step not in (1, 2):
+        raise ValueError(f"frames_per_step must be 1 or 2, got {frames_per_step}")
     height = input_shape[0]
     if height % 8:
         raise ValueError(f"the line height must be a multiple of 8 (three 2x poolings), got {height}")
@@ -94,14 +112,21 @@ def handwriting_cnn_bilstm_ctc(
     x = layers.MaxPooling2D((2, 2))(x)
     x = ColumnMask(4)(conv_bn_relu(x, 4 * filters, momentum=0.9), width)
     x = ColumnMask(4)(conv_bn_relu(x, 4 * filters, momentum=0.9), width)
-    x = layers.MaxPooling2D((2, 1))(x)  # the height only: the frames stay 4 pixels wide
-    x = layers.Conv2D(4 * filters, (height // 8, 1), activation="relu")(x)  # collapse the height: (1, T, C)
-    x = layers.Reshape((-1, 4 * filters))(x)
-    mask = FrameMask(FRAME_WIDTH)(x, width)
+    # The height, and the width to the LSTM steps ("same": an odd last column is a step of its own; the
+    # masked columns are 0 and the features >= 0, so a line's last step is the same alone or in a batch)
+    x = layers.MaxPooling2D((2, frames_per_step), padding="same")(x)
+    step_features = 4 * filters * frames_per_step
+    x = layers.Conv2D(step_features, (height // 8, 1), activation="relu")(x)  # collapse the height: (1, T, C)
+    x = layers.Reshape((-1, step_features))(x)
+    mask = FrameMask(FRAME_WIDTH, frames_per_step)(x, width)
     x = layers.Dropout(dropout_amount)(x)
     x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True))(x, mask=mask)
     x = layers.Dropout(dropout_amount)(x)
     x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True))(x, mask=mask)
     x = layers.Dropout(dropout_amount)(x)
-    outputs = DropMask()(layers.Dense(output_shape[0], activation="softmax")(x))
+    if frames_per_step == 1:
+        outputs = DropMask()(layers.Dense(output_shape[0], activation="softmax")(x))
+    else:
+        x = DropMask()(layers.Dense(frames_per_step * output_shape[0])(x))
+        outputs = layers.Softmax()(layers.Reshape((-1, output_shape[0]))(x))  # (steps, k x classes) -> frames
     return keras.Model([image, width], outputs, name="handwriting_cnn_bilstm_ctc")

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from text_recognizer.data.synthetic_handwriting import Variation, fonts_for, handwriting_fonts, render_line
+from text_recognizer.data import synthetic_handwriting
+from text_recognizer.data.synthetic_handwriting import (
+    Variation,
+    fonts_for,
+    handwriting_fonts,
+    render_line,
+    render_lines,
+)
 
 TEXT = "Émile, né le 27 octobre 1876 à Bastia."
 
@@ -46,3 +53,17 @@ def test_a_character_the_font_lacks_is_refused(fonts):
         pytest.skip("every bundled font has œ")
     with pytest.raises(ValueError, match="no glyph"):
         render_line("cœur", lacking[0], np.random.default_rng(0))
+
+
+def test_a_line_that_shows_no_ink_is_drawn_again(fonts, monkeypatch):
+    """A lone ":" can vanish in blur and noise; such a line is replaced, not a crash of the whole dataset."""
+    draw = synthetic_handwriting.render_line
+
+    def faint_colon(text, font, rng, *args):
+        line = draw(text, font, rng, *args)
+        return np.full_like(line, np.median(line)) if text == ":" else line
+
+    monkeypatch.setattr(synthetic_handwriting, "render_line", faint_colon)
+    images, texts = render_lines([[":", ":", "Bastia"]], 8, 48, seed=0, fonts=fonts)
+    assert len(images) == 8 and ":" not in texts
+    assert all(image.shape[0] == 48 and image.max() > 0 for image in images)

@@ -34,14 +34,13 @@ def test_ctc_loss_counts_only_a_lines_own_frames():
     assert whole != pytest.approx(alone, rel=1e-3)  # control: the frame count is what makes the difference
 
 
-@pytest.fixture(scope="module")
-def saved_model(tmp_path_factory):
+@pytest.fixture(scope="module", params=[1, 2], ids=["one frame per step", "two frames per step"])
+def saved_model(tmp_path_factory, request):
     import keras
 
     keras.utils.set_random_seed(0)
-    model = HandwritingModel(
-        "handwriting_cnn_bilstm_ctc", (HEIGHT, None), build_codec(TEXTS), {"filters": 4, "lstm_units": 8}
-    )
+    network_args = {"filters": 4, "lstm_units": 8, "frames_per_step": request.param}
+    model = HandwritingModel("handwriting_cnn_bilstm_ctc", (HEIGHT, None), build_codec(TEXTS), network_args)
     model.network.compile(optimizer="adam")  # as after training: the optimizer has state of its own
     model.network.optimizer.build(model.network.trainable_variables)
     return model, model.save(tmp_path_factory.mktemp("models") / "handwriting")
@@ -96,6 +95,20 @@ def test_a_head_the_exporter_cannot_write_is_refused(tmp_path):
     with pytest.raises(ValueError, match="only concatenated LSTMs"):
         export_with_onnx_lstms(network, tmp_path / "model.onnx", [], 1)
     assert not (tmp_path / "model.onnx").exists()
+
+
+def test_a_head_without_a_softmax_is_refused(tmp_path):
+    import keras
+
+    from text_recognizer.models.onnx_recurrent import export_with_onnx_lstms
+
+    image = keras.Input((8, None), dtype="uint8", name="image")
+    width = keras.Input((), dtype="int32", name="width")
+    frames = keras.layers.Reshape((-1, 8))(keras.layers.Rescaling(1 / 255)(image))
+    lstm = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True))(frames)
+    network = keras.Model([image, width], keras.layers.Dense(3)(lstm))  # scores, not probabilities
+    with pytest.raises(ValueError, match="must be a softmax Dense"):
+        export_with_onnx_lstms(network, tmp_path / "model.onnx", [], 1)
 
 
 def test_an_export_that_differs_from_keras_is_not_written(tmp_path):
