@@ -1,6 +1,7 @@
 """Inference speed of the committed handwriting model on ONNX Runtime, decoding included.
 
     python -m evaluation.benchmark_handwriting_predictor [--width 1000] [--batch 500] [--repeats 200]
+    python -m evaluation.benchmark_handwriting_predictor --model-dir training/runs/<run>/model   # a trained one
 
 Single: median and 95th percentile latency of one preprocessed line (the model's height x `--width`
 pixels, about a 60-character line) through `predict_preprocessed`, with the decoder the predictor uses.
@@ -11,6 +12,7 @@ strokes: the network's time does not depend on what the pixels show, a beam sear
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -33,8 +35,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--decoder", choices=("greedy", "beam"), help="default: the one the model's config names")
+    parser.add_argument("--model-dir", type=Path, help="a saved handwriting model (default: the committed one)")
     args = parser.parse_args(argv)
-    predictor = HandwritingPredictor(decoder=args.decoder)
+    predictor = HandwritingPredictor(args.model_dir, decoder=args.decoder)
     rng = np.random.default_rng(0)
     single = synthetic_line(predictor.height, args.width, rng)
     mixed = [synthetic_line(predictor.height, int(w), rng) for w in rng.integers(300, args.width + 1, args.batch)]
