@@ -50,7 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--subsample", type=float, default=None, help="fraction of real train/validation lines")
     parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--lstm-units", type=int, default=128)
-    parser.add_argument("--frames-per-step", type=int, default=1, help="4-pixel CTC frames per LSTM step (1 or 2)")
+    parser.add_argument(
+        "--frames-per-step", type=int, default=1, choices=(1, 2), help="4-pixel CTC frames per LSTM step (1 or 2)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", action="store_true", help="save the model where the predictor looks for it")
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")

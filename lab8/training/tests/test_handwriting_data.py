@@ -42,6 +42,12 @@ def test_a_wrong_config_is_refused_with_what_is_wrong(tmp_path, content, message
         parse_args(["--config", str(config)])
 
 
+def test_frames_per_step_other_than_one_or_two_is_refused_before_any_work(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--frames-per-step", "3"])
+    assert "invalid choice: 3" in capsys.readouterr().err
+
+
 def test_the_committed_handwriting_configs_are_valid():
     configs = sorted((Path(__file__).parents[1] / "experiments" / "handwriting").glob("*.json"))
     assert configs
