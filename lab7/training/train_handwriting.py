@@ -1,6 +1,8 @@
-"""Train the real-handwriting line model (Lab 4): the one command that reproduces the committed model.
+"""Train the real-handwriting line model (Lab 4); `make train-handwriting` reproduces the committed one with it.
 
-    python -m training.train_handwriting --save                    # the committed model (make train-handwriting)
+    python -m training.train_handwriting --save                    # the committed model's first cycle, then
+    python -m training.train_handwriting --save --init-from text_recognizer/artifacts/handwriting \
+        --epochs 8 --learning-rate 1e-3                            # its second (both: make train-handwriting)
     python -m training.train_handwriting --subsample 0.05 --epochs 2   # a quick look
     python -m training.train_handwriting --config training/experiments/handwriting/copiste.json   # options from a file
 
@@ -15,6 +17,9 @@ The recipe (steps 1-2 in `training.handwriting_data`):
 4. After each epoch the greedy CER on the validation writers is measured; the best epoch's weights are
    kept (and checkpointed), and training stops early when it has not improved for `--patience` epochs.
 5. The test writers' CER is measured once, at the end, and saved with the model.
+6. A second cycle starts from the first one's weights (`--init-from`) with a new warm-up and cosine decay
+   at a third of the learning rate: the first cycle ends still improving, and the restart costs none of
+   the epochs CTC spends learning to emit characters at all. The config records the first cycle's recipe.
 
 Each run writes its history, learning curves and metrics to `training/runs/<time>-handwriting/`;
 `--save` also writes the model to `text_recognizer/artifacts/handwriting/`.
@@ -24,6 +29,7 @@ import argparse
 import itertools
 import json
 import logging
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -53,6 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--frames-per-step", type=int, default=1, choices=(1, 2), help="4-pixel CTC frames per LSTM step (1 or 2)"
     )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="start from this saved model's weights (same network and codec): a second, fine-tuning cycle",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", action="store_true", help="save the model where the predictor looks for it")
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
@@ -70,6 +82,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.set_defaults(**read_config(known.config, options))
     args = parser.parse_args(argv)
     check_sources(args.sources)
+    if args.init_from is not None:
+        check_starting_model(args.init_from)
+    args.command = shlex.join(["python", "-m", "training.train_handwriting", *(sys.argv[1:] if argv is None else argv)])
     return args
 
 
@@ -83,6 +98,19 @@ def read_config(path: Path, options: set[str]) -> dict:
     if unknown:
         raise SystemExit(f"{path}: unknown keys {unknown}; the options are {sorted(options - {'help'})}")
     return {key: value for key, value in config.items() if key != "description"}
+
+
+def check_starting_model(directory: Path) -> None:
+    """Refuse, before any data is prepared, an `--init-from` folder that holds no handwriting model."""
+    from text_recognizer.model_files import ModelFilesError
+    from text_recognizer.model_files import read_config as read_model_config
+
+    try:
+        network = read_model_config(directory)["network"]
+    except ModelFilesError as error:
+        raise SystemExit(f"--init-from: {error}") from error
+    if network != NETWORK:
+        raise SystemExit(f"--init-from: {directory} holds a {network}, not a {NETWORK}")
 
 
 def known_sources() -> set[str]:
@@ -136,6 +164,7 @@ def fit(args: argparse.Namespace, prepared: PreparedLines) -> tuple[dict, Path]:
     from text_recognizer import paths
     from text_recognizer.data.line_augmentation import augment_line
     from text_recognizer.data.line_batches import batch_count, bucketed_lines
+    from text_recognizer.model_files import read_config as read_model_config
     from text_recognizer.models.handwriting_model import HandwritingModel, encode
     from text_recognizer.models.line_model import CharacterErrorRateCallback
     from training.sample_predictions import save_sample_predictions
@@ -151,6 +180,12 @@ def fit(args: argparse.Namespace, prepared: PreparedLines) -> tuple[dict, Path]:
         {"filters": args.filters, "lstm_units": args.lstm_units, "frames_per_step": args.frames_per_step},
     )
     print(f"Codec: {len(mapping) - 1} characters and the blank; {model.network.count_params():,} parameters")
+    lineage: dict[str, dict] = {}  # how the weights it starts from were made
+    if args.init_from is not None:
+        model.start_from(args.init_from)
+        earlier = read_model_config(args.init_from)
+        lineage = {"started_from": {k: earlier[k] for k in ("recipe", "metrics", "started_from") if k in earlier}}
+        print(f"Starting from the weights of {args.init_from}")
     images, texts, left_out = trainable(*prepared.split("train"), model.frame_width)
     sources = ", ".join(f"{count} {name}" for name, count in prepared.counts.items())
     print(f"Training on {sources} lines ({left_out} too narrow for CTC to align left out)")
@@ -194,7 +229,8 @@ def fit(args: argparse.Namespace, prepared: PreparedLines) -> tuple[dict, Path]:
         "preprocessing": "line",
         "data_source": SOURCE,
         "metrics": metrics,
-        "recipe": {**params, "command": "python -m training.train_handwriting --save"},
+        "recipe": params,
+        **lineage,
     }
     model.save(run_dir / "model", extra_config=extra_config)
     save_sample_predictions(model, prepared, run_dir / "sample_predictions.png")

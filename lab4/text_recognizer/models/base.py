@@ -51,6 +51,16 @@ class BaseModel:
             network.set_weights(weights_from.get_weights())
         return network
 
+    def start_from(self, directory: Path) -> None:
+        """Take the weights of a model saved in `directory` (to train it further): same network, same codec."""
+        saved = type(self).load(directory)
+        if (saved.network_name, saved.mapping) != (self.network_name, self.mapping):
+            raise ValueError(
+                f"{directory} holds a {saved.network_name} with a {len(saved.mapping)}-class codec, not this "
+                f"{self.network_name} with its {len(self.mapping)} classes: train from scratch instead"
+            )
+        self.network.set_weights(saved.network.get_weights())  # raises if the layers' shapes differ
+
     def output_shape(self) -> tuple[int, ...]:
         """What the network outputs per image: one probability per class by default."""
         return (len(self.mapping),)

@@ -74,6 +74,25 @@ def test_the_weights_file_holds_no_optimizer_state(saved_model):
         assert "optimizer" not in weights and len(weights["layers"]) > 5
 
 
+def test_training_can_start_from_a_saved_model(saved_model):
+    model, directory = saved_model
+    fresh = HandwritingModel(model.network_name, model.input_shape, model.mapping, model.network_args)
+    assert not np.array_equal(fresh.network.get_weights()[0], model.network.get_weights()[0])  # another draw
+    fresh.start_from(directory)
+    for taken, saved in zip(fresh.network.get_weights(), model.network.get_weights(), strict=True):
+        np.testing.assert_array_equal(taken, saved)
+
+
+def test_a_saved_model_with_another_codec_or_shape_is_refused(saved_model):
+    model, directory = saved_model
+    other_codec = HandwritingModel(model.network_name, model.input_shape, build_codec(["xyz"]), model.network_args)
+    with pytest.raises(ValueError, match="train from scratch"):
+        other_codec.start_from(directory)
+    wider = HandwritingModel(model.network_name, model.input_shape, model.mapping, {**model.network_args, "filters": 8})
+    with pytest.raises(ValueError):
+        wider.start_from(directory)
+
+
 def test_the_lstms_are_exported_as_onnx_lstm_operators(saved_model):
     import onnx
 

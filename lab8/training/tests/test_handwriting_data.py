@@ -48,6 +48,22 @@ def test_frames_per_step_other_than_one_or_two_is_refused_before_any_work(capsys
     assert "invalid choice: 3" in capsys.readouterr().err
 
 
+def test_the_run_records_the_command_that_made_it():
+    assert parse_args(["--epochs", "3", "--subsample", "0.1"]).command == (
+        "python -m training.train_handwriting --epochs 3 --subsample 0.1"
+    )
+
+
+def test_a_starting_model_that_is_not_there_is_refused_before_any_work(tmp_path):
+    with pytest.raises(SystemExit, match="is missing: no trained model here"):
+        parse_args(["--init-from", str(tmp_path)])
+    (tmp_path / "config.json").write_text(
+        json.dumps({"network": "lenet", "network_args": {}, "input_shape": [28, 28], "mapping": [], "sha256": {}})
+    )
+    with pytest.raises(SystemExit, match="holds a lenet"):
+        parse_args(["--init-from", str(tmp_path)])
+
+
 def test_the_committed_handwriting_configs_are_valid():
     configs = sorted((Path(__file__).parents[1] / "experiments" / "handwriting").glob("*.json"))
     assert configs
