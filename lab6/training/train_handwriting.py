@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--init-from",
         type=Path,
         metavar="MODEL_DIR",
-        help="start from this saved model's weights (same network and codec): a second, fine-tuning cycle",
+        help="start from this saved model's weights: a second cycle (same network, and the same data for the codec)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", action="store_true", help="save the model where the predictor looks for it")
@@ -82,8 +82,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.set_defaults(**read_config(known.config, options))
     args = parser.parse_args(argv)
     check_sources(args.sources)
+    if args.frames_per_step not in (1, 2):  # a config file's value skips the parser's choices
+        raise SystemExit(f"frames_per_step must be 1 or 2, got {args.frames_per_step}")
     if args.init_from is not None:
-        check_starting_model(args.init_from)
+        check_starting_model(args)
     args.command = shlex.join(["python", "-m", "training.train_handwriting", *(sys.argv[1:] if argv is None else argv)])
     return args
 
@@ -100,17 +102,30 @@ def read_config(path: Path, options: set[str]) -> dict:
     return {key: value for key, value in config.items() if key != "description"}
 
 
-def check_starting_model(directory: Path) -> None:
-    """Refuse, before any data is prepared, an `--init-from` folder that holds no handwriting model."""
-    from text_recognizer.model_files import ModelFilesError
+def check_starting_model(args: argparse.Namespace) -> None:
+    """Refuse, before any data is prepared, an `--init-from` folder whose model these options cannot train on."""
+    from text_recognizer.model_files import CONFIG_FILENAME, WEIGHTS_FILENAME, ModelFilesError, verified_path
     from text_recognizer.model_files import read_config as read_model_config
 
+    directory = args.init_from
+    if not (directory / CONFIG_FILENAME).is_file():
+        raise SystemExit(
+            f"--init-from {directory}: no saved model there "
+            "(a model folder: text_recognizer/artifacts/handwriting, or a run's training/runs/<run>/model)"
+        )
     try:
-        network = read_model_config(directory)["network"]
+        config = read_model_config(directory)
+        if config["network"] != NETWORK:
+            raise SystemExit(f"--init-from: {directory} holds a {config['network']}, not a {NETWORK}")
+        verified_path(directory, WEIGHTS_FILENAME, config)
     except ModelFilesError as error:
         raise SystemExit(f"--init-from: {error}") from error
-    if network != NETWORK:
-        raise SystemExit(f"--init-from: {directory} holds a {network}, not a {NETWORK}")
+    saved = {"height": config["input_shape"][0], "frames_per_step": 1, **config["network_args"]}
+    shapes = ("height", "filters", "lstm_units", "frames_per_step")
+    differ = [name for name in shapes if saved.get(name) != vars(args)[name]]
+    if differ:
+        given = ", ".join(f"--{name.replace('_', '-')} {saved.get(name)}" for name in differ)
+        raise SystemExit(f"--init-from: {directory} holds a network of other shapes; train on with {given}")
 
 
 def known_sources() -> set[str]:
@@ -184,7 +199,8 @@ def fit(args: argparse.Namespace, prepared: PreparedLines) -> tuple[dict, Path]:
     if args.init_from is not None:
         model.start_from(args.init_from)
         earlier = read_model_config(args.init_from)
-        lineage = {"started_from": {k: earlier[k] for k in ("recipe", "metrics", "started_from") if k in earlier}}
+        kept = ("recipe", "metrics", "sha256", "started_from")  # sha256: which weights (the folder may be overwritten)
+        lineage = {"started_from": {key: earlier[key] for key in kept if key in earlier}}
         print(f"Starting from the weights of {args.init_from}")
     images, texts, left_out = trainable(*prepared.split("train"), model.frame_width)
     sources = ", ".join(f"{count} {name}" for name, count in prepared.counts.items())

@@ -1,5 +1,6 @@
 """The handwriting recipe's data options: weighted sources and experiment config files."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -54,14 +55,44 @@ def test_the_run_records_the_command_that_made_it():
     )
 
 
-def test_a_starting_model_that_is_not_there_is_refused_before_any_work(tmp_path):
-    with pytest.raises(SystemExit, match="is missing: no trained model here"):
+def saved_model_files(directory: Path, network: str = "handwriting_cnn_bilstm_ctc", weights: bytes = b"w") -> Path:
+    """A model folder as --save writes it, with stand-in weights (these checks read the config and checksum)."""
+    (directory / "model.weights.h5").write_bytes(weights)
+    config = {
+        "network": network,
+        "network_args": {"filters": 16, "lstm_units": 128},  # written before frames_per_step existed
+        "input_shape": [48, None],
+        "mapping": ["<B>", "a"],
+        "sha256": {"model.weights.h5": hashlib.sha256(b"w").hexdigest()},
+    }
+    (directory / "config.json").write_text(json.dumps(config))
+    return directory
+
+
+def test_a_starting_model_that_is_not_there_or_not_this_network_is_refused_before_any_work(tmp_path):
+    with pytest.raises(SystemExit, match="no saved model there"):
         parse_args(["--init-from", str(tmp_path)])
-    (tmp_path / "config.json").write_text(
-        json.dumps({"network": "lenet", "network_args": {}, "input_shape": [28, 28], "mapping": [], "sha256": {}})
-    )
     with pytest.raises(SystemExit, match="holds a lenet"):
-        parse_args(["--init-from", str(tmp_path)])
+        parse_args(["--init-from", str(saved_model_files(tmp_path, network="lenet"))])
+
+
+def test_a_starting_model_with_corrupt_weights_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="has sha256"):
+        parse_args(["--init-from", str(saved_model_files(tmp_path, weights=b"truncated"))])
+
+
+def test_a_starting_model_of_other_shapes_is_refused_with_the_options_it_needs(tmp_path):
+    directory = str(saved_model_files(tmp_path))
+    assert parse_args(["--init-from", directory]).init_from == Path(directory)  # control: the same shapes
+    with pytest.raises(SystemExit, match="train on with --height 48, --frames-per-step 1"):
+        parse_args(["--init-from", directory, "--height", "64", "--frames-per-step", "2"])
+
+
+def test_frames_per_step_from_a_config_file_is_checked_too(tmp_path):
+    config = tmp_path / "experiment.json"
+    config.write_text(json.dumps({"frames_per_step": 3}))
+    with pytest.raises(SystemExit, match="must be 1 or 2, got 3"):
+        parse_args(["--config", str(config)])
 
 
 def test_the_committed_handwriting_configs_are_valid():
