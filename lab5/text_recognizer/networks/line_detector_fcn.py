@@ -14,7 +14,7 @@ to the encoder's features at each scale, so that the bands' edges are placed at 
 import keras
 from keras import layers, ops
 
-from text_recognizer.networks._layers import conv_bn_relu
+from text_recognizer.networks._layers import BatchNormalization, conv_bn_relu
 
 
 def line_detector_fcn(
@@ -34,7 +34,7 @@ def line_detector_fcn(
     x = layers.MaxPooling2D()(quarter)
     for rate in dilations:
         x = layers.Conv2D(4 * filters, 3, padding="same", dilation_rate=rate, use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = BatchNormalization()(x)
         x = layers.ReLU()(x)
     for skip, width in ((quarter, 2 * filters), (half, filters), (full, filters // 2)):
         x = layers.Conv2DTranspose(width, 2, strides=2)(x)  # learnt upsampling, x2
