@@ -152,3 +152,15 @@ def test_beam_search_needs_a_language_model(saved_model):
     _, directory = saved_model
     with pytest.raises(ValueError, match="no language model"):
         HandwritingPredictor(directory, decoder="beam")
+
+
+def test_the_training_step_benchmark_times_a_saved_models_network(saved_model, capsys):
+    from evaluation import benchmark_training_step
+
+    _, directory = saved_model
+    arguments = ["--model-dir", str(directory), "--batch-size", "2", "--width", "240", "--steps", "2"]
+    results = benchmark_training_step.main(arguments)
+    assert results["step_median_ms"] > 0 and results["ms_per_line"] == pytest.approx(results["step_median_ms"] / 2)
+    assert "handwriting_cnn_bilstm_ctc" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # fewer frames than a label's characters: CTC could not align it
+        benchmark_training_step.main(["--model-dir", str(directory), "--width", "200"])
