@@ -1,6 +1,7 @@
 """Lab 5's goals, measured: line detection and whole-page reading on Copiste test pages, and IAM paragraphs.
 
     python -m evaluation.evaluate_paragraph_recognizer [--pages 44] [--worst worst_page.png]
+    python -m evaluation.evaluate_paragraph_recognizer --split validation --extent-scale 0.9
 
 - Line detection: precision and recall of one-to-one matches of line *boxes* at IoU >= 0.5 against every
   transcribed line of the page (its reference line included: it is ink a detector should find), for the
@@ -15,9 +16,13 @@
 
 The page with the highest CER is saved as an image with the found (red) and true (green) boxes; it is cut
 from the corpus, so it is written outside the repository's tracked files.
+
+`--split validation` measures the same on the validation writers' pages, where post-processing settings
+are chosen (`--extent-scale`: how tall the found lines' outlines are, `DetectorSettings.extent_scale`).
 """
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -110,16 +115,24 @@ def evaluate_iam(recognizer: ParagraphRecognizer) -> dict[str, float] | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pages", type=int, default=None, help="only the first N test pages (a quick look)")
+    parser.add_argument("--pages", type=int, default=None, help="only the first N pages (a quick look)")
+    parser.add_argument("--split", choices=("test", "validation"), default="test", help="whose Copiste pages")
+    parser.add_argument("--extent-scale", type=float, default=None, help="outlines' height (default: the module's)")
     parser.add_argument("--worst", type=Path, default=DEFAULT_WORST, help="where to draw the worst page")
     args = parser.parse_args(argv)
+    if args.extent_scale is not None and not 0 < args.extent_scale <= 2:
+        parser.error(f"--extent-scale must be in (0, 2], got {args.extent_scale}")
     recognizer = ParagraphRecognizer()
-    pages = copiste.split_pages(copiste.corpus_dir())["test"][: args.pages]
+    if args.extent_scale is not None:
+        settings = recognizer.detector.settings
+        recognizer.detector.settings = dataclasses.replace(settings, extent_scale=args.extent_scale)
+    print(f"outlines at {recognizer.detector.settings.extent_scale} x the training lines' extent")
+    pages = copiste.split_pages(copiste.corpus_dir())[args.split][: args.pages]
     results = evaluate_copiste(recognizer, pages, args.worst)
     iam = evaluate_iam(recognizer)
     if iam is None:
         print("The IAM samples are not in the mirror: IAM not measured.")
-    print_results({**results, **(iam or {})}, decimals=4, split="copiste test")
+    print_results({**results, **(iam or {})}, decimals=4, split=f"copiste {args.split}")
     return 0
 
 

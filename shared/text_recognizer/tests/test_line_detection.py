@@ -1,5 +1,6 @@
 """Lab 5's geometry: line-body targets, post-processing of body masks, reading order, matching, page stems."""
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -69,9 +70,21 @@ def test_separate_bands_become_lines_in_reading_order_with_their_extent():
     assert [line.box[1] < other.box[1] for line, other in itertools.pairwise(lines)] == [True, True]
     first = lines[0]
     assert first.box[0] == pytest.approx(20 - 3, abs=1) and first.box[2] == pytest.approx(250 + 3, abs=1)
-    assert first.box[1] == pytest.approx(42.5 - SETTINGS.above * 6, abs=1.5)
-    assert first.box[3] == pytest.approx(42.5 + SETTINGS.below * 6, abs=1.5)
+    assert first.box[1] == pytest.approx(42.5 - SETTINGS.extent_scale * SETTINGS.above * 6, abs=1.5)
+    assert first.box[3] == pytest.approx(42.5 + SETTINGS.extent_scale * SETTINGS.below * 6, abs=1.5)
     assert all(0.8 < line.confidence <= 1 for line in lines)
+
+
+def test_the_extent_scale_shrinks_outlines_about_the_band_middle_only():
+    mask = bands((100, 106, 20, 280))
+    full, scaled = (
+        find_lines(probabilities_from(mask), 1.0, mask.shape, dataclasses.replace(SETTINGS, extent_scale=scale))[0]
+        for scale in (1.0, 0.5)
+    )
+    assert full.box[1] == pytest.approx(102.5 - SETTINGS.above * 6, abs=1.5)
+    assert scaled.box[1] == pytest.approx(102.5 - 0.5 * SETTINGS.above * 6, abs=1.5)
+    assert scaled.box[3] == pytest.approx(102.5 + 0.5 * SETTINGS.below * 6, abs=1.5)
+    assert (scaled.box[0], scaled.box[2]) == (full.box[0], full.box[2])  # as long as before
 
 
 def test_specks_are_dropped_and_a_descender_bridging_two_bands_is_cut():
