@@ -55,8 +55,8 @@ def draw_page(grey: np.ndarray, found: list, true: list, path: Path) -> None:
 
 def evaluate_copiste(recognizer: ParagraphRecognizer, pages: list, worst_path: Path) -> dict[str, float]:
     found, classical, truth, seconds, predictions, references, page_cer = [], [], [], [], [], [], []
-    worst = None
-    for page in pages:
+    worst, worst_grey = 0, np.zeros((1, 1), np.uint8)  # the page with the highest CER so far, and its image
+    for index, page in enumerate(pages):
         with Image.open(page.page_image) as image:
             grey = np.asarray(image.convert("L"))
         started = time.perf_counter()
@@ -71,11 +71,11 @@ def evaluate_copiste(recognizer: ParagraphRecognizer, pages: list, worst_path: P
         predictions.append(scored_text(found[-1], found_texts, true_boxes, excluded))
         references.append(one_space(page.text))
         page_cer.append(character_error_rate(predictions[-1:], references[-1:]))
-        if worst is None or page_cer[-1] > worst[0]:
-            worst = (page_cer[-1], grey, found[-1], true_boxes, page.page_id)
+        if index == 0 or page_cer[-1] > page_cer[worst]:
+            worst, worst_grey = index, grey
     learned, baseline = detection_scores(found, truth), detection_scores(classical, truth)
-    draw_page(*worst[1:4], worst_path)
-    print(f"Worst page: {worst[4]} (CER {worst[0]:.3f}), drawn in {worst_path}")
+    draw_page(worst_grey, found[worst], truth[worst], worst_path)
+    print(f"Worst page: {pages[worst].page_id} (CER {page_cer[worst]:.3f}), drawn in {worst_path}")
     return {
         "pages": len(pages),
         "detector_precision": learned.precision,
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extent-scale", type=float, default=None, help="outlines' height (default: the module's)")
     parser.add_argument("--worst", type=Path, default=DEFAULT_WORST, help="where to draw the worst page")
     args = parser.parse_args(argv)
+    if args.pages is not None and args.pages < 1:
+        parser.error(f"--pages must be at least 1, got {args.pages}")
     if args.extent_scale is not None and not 0 < args.extent_scale <= 2:
         parser.error(f"--extent-scale must be in (0, 2], got {args.extent_scale}")
     recognizer = ParagraphRecognizer()

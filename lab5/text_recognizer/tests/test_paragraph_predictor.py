@@ -165,9 +165,13 @@ def test_the_command_line_prints_a_page_line_by_line_with_boxes(tmp_path):
         assert found["box"][1] < (true.box[1] + true.box[3]) / 2 < found["box"][3]
 
 
-def test_the_page_evaluation_refuses_an_outline_scale_out_of_range(capsys):
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["--extent-scale", "0"], "--extent-scale must be in (0, 2]"), (["--pages", "0"], "--pages must be at least 1")],
+)
+def test_the_page_evaluation_refuses_settings_out_of_range(capsys, arguments, message):
     from evaluation import evaluate_paragraph_recognizer
 
     with pytest.raises(SystemExit):
-        evaluate_paragraph_recognizer.main(["--extent-scale", "0"])
-    assert "--extent-scale must be in (0, 2]" in capsys.readouterr().err
+        evaluate_paragraph_recognizer.main(arguments)
+    assert message in capsys.readouterr().err
