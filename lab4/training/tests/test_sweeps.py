@@ -111,6 +111,17 @@ def test_a_gpu_held_by_one_worker_is_not_given_to_another(tmp_path, monkeypatch)
     second_lock.release()
 
 
+def trials_with_running_mlflow_runs(study) -> set[int]:
+    """The numbers of the sweep's trials whose nested MLflow run has started and not ended."""
+    parent_run_id = study.user_attrs.get(run_sweep.PARENT_RUN_ATTR)
+    if not parent_run_id:
+        return set()
+    client = tracking.mlflow_client()
+    experiment = client.get_run(parent_run_id).info.experiment_id
+    query = f"tags.mlflow.parentRunId = '{parent_run_id}' and attributes.status = 'RUNNING'"
+    return {int(run.data.tags["trial"]) for run in client.search_runs([experiment], filter_string=query)}
+
+
 @pytest.mark.slow
 def test_parallel_workers_survive_a_kill_and_a_rerun_completes_the_sweep(tmp_path, toy_registry):
     """Two workers; one is SIGKILLed mid-trial after a trial has finished; the rerun completes the sweep."""
@@ -127,8 +138,11 @@ def test_parallel_workers_survive_a_kill_and_a_rerun_completes_the_sweep(tmp_pat
         time.sleep(0.5)
         trials = study.get_trials(deepcopy=False)
         if any(t.state.name == "COMPLETE" for t in trials):
-            victim = next((t for t in trials if t.state.name == "RUNNING" and "worker_pid" in t.user_attrs), None)
-    assert victim is not None, "no trial was running after one had finished"
+            # Killed once its MLflow run exists (a worker sets worker_pid first), so that the run's
+            # marking as KILLED is checked below on every run of this test, not only when the timing allows.
+            tracked = trials_with_running_mlflow_runs(study)
+            victim = next((t for t in trials if t.state.name == "RUNNING" and t.number in tracked), None)
+    assert victim is not None, "no trial was running, with its MLflow run, after one had finished"
     os.kill(victim.user_attrs["worker_pid"], signal.SIGKILL)
     assert coordinator.wait(timeout=240) == 2
     assert "worker(s) failed; rerun the command to resume" in coordinator.stderr.read()
