@@ -155,7 +155,7 @@ train-line: setup  ## Reproduce the committed EMNIST Lines CTC model
 train-handwriting: setup  ## Reproduce the committed real-handwriting model and its language model (about 110 min on 2 cores)
 	cd shared && ../$(PY) -m training.train_handwriting --save
 	cd shared && ../$(PY) -m training.train_handwriting --save --init-from text_recognizer/artifacts/handwriting \
-		--epochs 16 --learning-rate 1e-3
+		--epochs 24 --learning-rate 1e-3
 	cd shared && ../$(PY) -m training.build_language_model
 
 train-line-detector: setup  ## Reproduce the committed line detector of Lab 5 (about 50 min on 2 cores)

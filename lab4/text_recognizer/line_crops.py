@@ -5,9 +5,12 @@ user's page, so that the line model sees the same kind of crop in training and i
 
 A line's polygon (where there is one) is cut with a mask: the box around a handwritten line also
 holds the descenders of the line above and the ascenders of the line below, which the transcription
-does not include, so pixels outside the polygon are painted with the paper's tone. A margin of
-`MARGIN` of the line's height is kept around the polygon, so that strokes the polygon grazes keep
-their ends. Lines with a box only (IAM's line boxes) are cut with the same margin.
+does not include, so pixels outside the polygon are painted with the paper's tone. No margin is kept
+around the polygon by default (`MARGIN`): a margin lets in the neighbours' ascenders and descenders
+that the polygon was drawn to leave out, and on the Copiste validation lines the committed model read
+crops cut with no margin better than crops with a margin of a tenth of the line's height (greedy CER
+0.184 against 0.193) before it was ever trained on them. Lines with a box only (IAM's line boxes) are
+cut with the same margin.
 """
 
 from collections.abc import Sequence
@@ -16,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-MARGIN = 0.1  # of the line's height, on every side
+MARGIN = 0.0  # of the line's height, on every side
 PAPER_PERCENTILE = 90  # the paper's tone: most pixels of a line's box are paper, and ink is darker
 
 Box = tuple[int, int, int, int]

@@ -2,7 +2,7 @@
 
     python -m training.train_handwriting --save                    # the committed model's first cycle, then
     python -m training.train_handwriting --save --init-from text_recognizer/artifacts/handwriting \
-        --epochs 16 --learning-rate 1e-3                           # its second (both: make train-handwriting)
+        --epochs 24 --learning-rate 1e-3                           # its second (both: make train-handwriting)
     python -m training.train_handwriting --subsample 0.05 --epochs 2   # a quick look
     python -m training.train_handwriting --config training/experiments/handwriting/copiste.json   # options from a file
 

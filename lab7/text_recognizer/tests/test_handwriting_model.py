@@ -164,3 +164,15 @@ def test_the_training_step_benchmark_times_a_saved_models_network(saved_model, c
     assert "handwriting_cnn_bilstm_ctc" in capsys.readouterr().out
     with pytest.raises(SystemExit):  # fewer frames than a label's characters: CTC could not align it
         benchmark_training_step.main(["--model-dir", str(directory), "--width", "200"])
+
+
+def test_the_inference_benchmark_reads_handwriting_like_lines_of_the_widths_asked(saved_model, capsys):
+    from evaluation import benchmark_handwriting_predictor as benchmark
+
+    lines = benchmark.handwriting_lines(HEIGHT, [300, 120, 500], np.random.default_rng(0))
+    assert [line.shape for line in lines] == [(HEIGHT, 300), (HEIGHT, 120), (HEIGHT, 500)]
+    assert all(line.dtype == np.uint8 and line.max() == 255 and line.mean() < 128 for line in lines)  # ink on black
+    _, directory = saved_model
+    results = benchmark.main(["--model-dir", str(directory), "--width", "400", "--batch", "3", "--repeats", "2"])
+    assert results["single_median_ms"] > 0 and results["batched_lines_per_s"] > 0
+    assert "decoder: greedy" in capsys.readouterr().out

@@ -67,8 +67,9 @@ def test_handwriting_is_the_default_task_and_reads_a_real_line(client, handwritt
     jpeg, text = handwritten_line
     body = client.post("/v1/predict", json={"image": data_url(jpeg, "image/jpeg")}).json
     assert body["task"] == "handwriting"
-    # One line: about 0.25 for this model (test CER 0.24); the Lab 2 EMNIST Lines model reads it at about 0.9.
-    assert character_error_rate([body["pred"]], [text]) <= 0.5, (body["pred"], text)
+    # One line: about 0.03 for this model with its beam search (test CER 0.13); the Lab 2 EMNIST Lines model
+    # reads it at about 0.9.
+    assert character_error_rate([body["pred"]], [text]) <= 0.3, (body["pred"], text)
 
 
 def test_the_paragraph_task_reads_a_real_page_line_by_line(client, handwritten_page):
