@@ -152,7 +152,7 @@ train-digit: setup  ## Reproduce the committed MNIST digit model
 train-line: setup  ## Reproduce the committed EMNIST Lines CTC model
 	cd shared && ../$(PY) -m training.run_experiment --save training/experiments/emnist_lines_ctc.json
 
-train-handwriting: setup  ## Reproduce the committed real-handwriting model and its language model (about 110 min on 2 cores)
+train-handwriting: setup  ## Reproduce the committed real-handwriting model and its language model (about 1 h on an idle 2-core machine, up to 2 h beside other work)
 	cd shared && ../$(PY) -m training.train_handwriting --save
 	cd shared && ../$(PY) -m training.train_handwriting --save --init-from text_recognizer/artifacts/handwriting \
 		--epochs 24 --learning-rate 1e-3
