@@ -31,13 +31,14 @@ SENTENCES = (  # written for this benchmark: about 60 characters each, like a li
     "La bibliothèque municipale prête aussi des disques et des jeux",
     "Après la pluie, les enfants ont cherché des escargots au jardin",
 )
+DRAWN_LINES = 16  # drawn once each, then stretched to every width asked: drawing is slower than reading
 
 
 def handwriting_lines(height: int, widths: list[int], rng: np.random.Generator) -> list[np.ndarray]:
     """Lines of handwriting-font text as the predictor's stem makes them, stretched to these widths."""
     fonts = synthetic_handwriting.handwriting_fonts()
     drawn = []
-    for index in range(min(len(widths), 4 * len(SENTENCES))):
+    for index in range(min(len(widths), DRAWN_LINES)):
         text = SENTENCES[index % len(SENTENCES)]
         candidates = synthetic_handwriting.fonts_for(text, fonts)
         font = candidates[index % len(candidates)]
