@@ -122,10 +122,24 @@ def trials_with_running_mlflow_runs(study) -> set[int]:
     return {int(run.data.tags["trial"]) for run in client.search_runs([experiment], filter_string=query)}
 
 
+def frozen_mid_trial(study, trial) -> bool:
+    """Stop the trial's worker; keep it stopped if the trial is still running, else let it go on.
+
+    A stopped worker cannot finish its trial, so a kill that follows lands mid-trial: without this, a trial
+    could end between the look that chose it and the kill, and the kill would hit a worker between trials.
+    """
+    pid = trial.user_attrs["worker_pid"]
+    os.kill(pid, signal.SIGSTOP)
+    if next(t for t in study.get_trials(deepcopy=False) if t.number == trial.number).state.name == "RUNNING":
+        return True
+    os.kill(pid, signal.SIGCONT)
+    return False
+
+
 @pytest.mark.slow
 def test_parallel_workers_survive_a_kill_and_a_rerun_completes_the_sweep(tmp_path, toy_registry):
     """Two workers; one is SIGKILLed mid-trial after a trial has finished; the rerun completes the sweep."""
-    path = write_sweep(tmp_path, epochs=6)
+    path = write_sweep(tmp_path, epochs=10)  # trials of a few seconds each: long enough to catch one mid-way
     command = [sys.executable, "-m", "training.run_sweep", str(path), "--workers", "2"]
     command += ["--sweeps-dir", str(tmp_path / "sweeps")]
     coordinator = subprocess.Popen(command, cwd=CODE_ROOT, env=os.environ.copy(), stderr=subprocess.PIPE, text=True)
@@ -135,13 +149,15 @@ def test_parallel_workers_survive_a_kill_and_a_rerun_completes_the_sweep(tmp_pat
     deadline = time.monotonic() + 240
     victim = None
     while victim is None and time.monotonic() < deadline and coordinator.poll() is None:
-        time.sleep(0.5)
+        time.sleep(0.2)
         trials = study.get_trials(deepcopy=False)
         if any(t.state.name == "COMPLETE" for t in trials):
             # Killed once its MLflow run exists (a worker sets worker_pid first), so that the run's
             # marking as KILLED is checked below on every run of this test, not only when the timing allows.
             tracked = trials_with_running_mlflow_runs(study)
             victim = next((t for t in trials if t.state.name == "RUNNING" and t.number in tracked), None)
+            if victim is not None and not frozen_mid_trial(study, victim):
+                victim = None  # it finished its trial while we looked: look again
     assert victim is not None, "no trial was running, with its MLflow run, after one had finished"
     os.kill(victim.user_attrs["worker_pid"], signal.SIGKILL)
     assert coordinator.wait(timeout=240) == 2
